@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// Error values: every fallible call reports one of these, with or without exceptions.
+#pragma once
+
+#include <ikeguard/export.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+namespace ikeguard {
+
+// One list for the C++ enum, the messages and (later) the C API's negative codes:
+// X(name, number, message). Numbers are stable once released.
+#define IKEGUARD_ERRORS(X)                                                                \
+  X(ok, 0, "success")                                                                     \
+  X(invalid_receiver_window, 1, "receiver_window (T1) must be positive")                 \
+  X(invalid_sender_window, 2, "sender_window (T2) must be positive")                     \
+  X(invalid_backoff, 3, "backoff must be a finite number >= 1")                           \
+  X(invalid_max_window, 4, "max_window must be at least receiver_window and sender_window") \
+  X(invalid_confirmations, 5, "unauthenticated_confirmations must be at least 1")        \
+  X(invalid_retry_delay, 6, "retry_delay must be positive")                              \
+  X(invalid_jitter, 7, "jitter must be in [0, 1)")                                        \
+  X(invalid_forgive_after, 8, "forgive_after must be positive")                          \
+  X(invalid_max_peers, 9, "max_peers must be between 1 and 2^30")                         \
+  X(out_of_memory, 10, "cannot allocate the peer table")                                  \
+  X(crypto_unavailable, 11, "libsodium failed to initialise")
+
+/// What went wrong. `ok` is zero; every other value names one invalid input or resource.
+enum class Errc : std::uint8_t {
+#define IKEGUARD_ERRC_ENUM(name, number, message) name = number,
+  IKEGUARD_ERRORS(IKEGUARD_ERRC_ENUM)
+#undef IKEGUARD_ERRC_ENUM
+};
+
+/// A static, human-readable sentence for `code` ("unknown error" for values outside the list).
+constexpr const char* message(Errc code) noexcept {
+  switch (code) {
+#define IKEGUARD_ERRC_MESSAGE(name, number, text) \
+  case Errc::name:                                \
+    return text;
+    IKEGUARD_ERRORS(IKEGUARD_ERRC_MESSAGE)
+#undef IKEGUARD_ERRC_MESSAGE
+  }
+  return "unknown error";
+}
+
+/// The identifier of `code` ("invalid_backoff"), for logs and formatting.
+constexpr const char* name(Errc code) noexcept {
+  switch (code) {
+#define IKEGUARD_ERRC_NAME(id, number, text) \
+  case Errc::id:                             \
+    return #id;
+    IKEGUARD_ERRORS(IKEGUARD_ERRC_NAME)
+#undef IKEGUARD_ERRC_NAME
+  }
+  return "unknown";
+}
+
+/// Either a value or the error that prevented it. Never both, never neither.
+template <class T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)), error_(Errc::ok) {}  // NOLINT: implicit by design
+  Result(Errc error) : error_(error) {}                            // NOLINT: implicit by design
+
+  bool ok() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return ok(); }
+
+  /// Errc::ok when a value is held.
+  Errc error() const noexcept { return error_; }
+  const char* error_message() const noexcept { return message(error_); }
+
+  /// Precondition: ok().
+  T& value() & noexcept { return *value_; }
+  const T& value() const& noexcept { return *value_; }
+  T&& value() && noexcept { return std::move(*value_); }
+  T* operator->() noexcept { return &*value_; }
+  const T* operator->() const noexcept { return &*value_; }
+  T& operator*() & noexcept { return *value_; }
+
+ private:
+  std::optional<T> value_;
+  Errc error_;
+};
+
+}  // namespace ikeguard

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The library is built with hidden visibility; IKEGUARD_API marks what it exports.
+#if defined(_WIN32)
+#  define IKEGUARD_API
+#elif defined(__GNUC__) || defined(__clang__)
+#  define IKEGUARD_API __attribute__((visibility("default")))
+#else
+#  define IKEGUARD_API
+#endif
+
+// Exceptions are a convenience on top of error values, never the only way ({fmt}'s detection).
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#  define IKEGUARD_HAS_EXCEPTIONS 1
+#else
+#  define IKEGUARD_HAS_EXCEPTIONS 0
+#endif

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// NegotiationGuard: the sender's and receiver's inactive windows per peer (steps A, B, C).
+#pragma once
+
+#include <ikeguard/clock.hpp>
+#include <ikeguard/error.hpp>
+#include <ikeguard/export.hpp>
+#include <ikeguard/fingerprint.hpp>
+#include <ikeguard/notify.hpp>
+#include <ikeguard/peer_key.hpp>
+#include <ikeguard/policy.hpp>
+#include <ikeguard/transport.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace ikeguard {
+
+enum class Verdict : std::uint8_t {
+  proceed,  ///< go ahead: send the proposal, or process the received one
+  hold      ///< outbound: do not send, allocate nothing, until `until`; inbound: drop silently
+};
+
+/// The answer to a proposal or a local rejection.
+struct Decision {
+  Verdict verdict = Verdict::proceed;
+  /// hold: when the window ends. proceed: the time of the decision.
+  TimePoint until{};
+  /// Consecutive failures in this direction (sender strikes outbound, receiver strikes inbound).
+  std::uint32_t strikes = 0;
+};
+
+enum class ErrorAction : std::uint8_t {
+  hold,         ///< configuration error: the sender window (T2) is open until `until`
+  retry_now,    ///< the protocol's corrective action applies (new KE group, cookie, redirect)
+  retry_later,  ///< transient, or an unauthenticated error not yet confirmed: hold until `until`
+  ignored       ///< status, hint, or unsolicited: nothing changed
+};
+
+/// The answer to an inbound error notification.
+struct ErrorOutcome {
+  ErrorAction action = ErrorAction::ignored;
+  /// hold and retry_later: when outbound proposals may resume. Otherwise the time of the call.
+  TimePoint until{};
+  /// The sender strikes toward this peer after this error.
+  std::uint32_t strikes = 0;
+};
+
+/// Counters for every decision since construction. Each is exact once the calls it counts have
+/// returned; a snapshot taken while calls run may mix before and after.
+struct Stats {
+  std::uint64_t proceeded_outbound = 0;   ///< on_outbound_proposal answered proceed
+  std::uint64_t held_outbound = 0;        ///< on_outbound_proposal answered hold
+  std::uint64_t proceeded_inbound = 0;    ///< on_inbound_proposal answered proceed
+  std::uint64_t dropped_inbound = 0;      ///< on_inbound_proposal answered hold
+  std::uint64_t notices_sent = 0;         ///< Transport::send_notice calls
+  std::uint64_t notices_suppressed = 0;   ///< rejections inside an open receiver window: not sent
+  std::uint64_t errors_honoured = 0;      ///< on_inbound_error answered hold (T2 opened)
+  std::uint64_t retried_now = 0;          ///< on_inbound_error answered retry_now
+  std::uint64_t retried_later = 0;        ///< on_inbound_error answered retry_later
+  std::uint64_t awaiting_confirmation = 0;///< of retried_later: unauthenticated, not yet confirmed
+  std::uint64_t ignored = 0;              ///< on_inbound_error answered ignored
+  std::uint64_t unsolicited = 0;          ///< of ignored: Origin::unsolicited errors
+  std::uint64_t fingerprint_lifts = 0;    ///< windows lifted by a changed configuration
+  std::uint64_t established = 0;          ///< on_established calls
+  std::uint64_t evictions = 0;            ///< entries pushed out of a full table
+  std::uint64_t peers_tracked = 0;        ///< entries in the table now
+  std::uint64_t capacity = 0;             ///< Policy::max_peers
+};
+
+/// Holds, per peer, the sender's window (T2: do not propose) and the receiver's window (T1: drop
+/// the peer's proposals), escalating with consecutive failures and lifted by a changed
+/// configuration or a success.
+///
+/// Thread-safety: every member may be called from any thread at once. The table is sharded
+/// by the keyed hash of the peer; a call locks one shard for a few hundred nanoseconds at most.
+///
+/// Allocation: the peer table is allocated once, at construction, for Policy::max_peers
+/// entries. No member function allocates afterwards; a full table evicts (see on_local_rejection).
+///
+/// The guard calls Clock::now() once per call and Transport::send_notice() outside its locks.
+/// Both must outlive the guard.
+class IKEGUARD_API NegotiationGuard {
+ public:
+#if IKEGUARD_HAS_EXCEPTIONS
+  /// Validates the policy; throws std::invalid_argument (with validate()'s message) when it is
+  /// invalid and std::bad_alloc when the table cannot be allocated. Builds without exceptions
+  /// use create().
+  NegotiationGuard(const Policy& policy, Clock& clock, Transport& transport);
+#endif
+
+  /// The validating factory, for every build: the guard, or Errc naming the invalid member
+  /// (or out_of_memory, crypto_unavailable). Nothing is allocated on failure.
+  static Result<std::unique_ptr<NegotiationGuard>> create(const Policy& policy, Clock& clock,
+                                                          Transport& transport) noexcept;
+
+  ~NegotiationGuard();
+  NegotiationGuard(const NegotiationGuard&) = delete;
+  NegotiationGuard& operator=(const NegotiationGuard&) = delete;
+
+  /// Step A. Call before sending a first negotiation message (IKE_SA_INIT or CREATE_CHILD_SA
+  /// request; IKEv1 Main, Aggressive or Quick Mode first message). `hold`: send nothing and
+  /// allocate no SA state until `until`. A known fingerprint different from the one the open
+  /// window was opened with lifts it at once. Remembers a known fingerprint as the last
+  /// proposal sent, for the window a later error opens.
+  Decision on_outbound_proposal(const PeerKey& peer, const Fingerprint& fingerprint = {}) noexcept;
+
+  /// Step C. Call for every error notification received for a negotiation this side started.
+  /// Configuration errors open the sender window (hold); unauthenticated ones only once
+  /// confirmed (Policy::unauthenticated_confirmations); see ErrorAction for the rest.
+  ErrorOutcome on_inbound_error(const PeerKey& peer, const Notice& notice, Origin origin) noexcept;
+
+  /// The receiver's gate. Call on a received first negotiation message before parsing its
+  /// proposals, allocating state or computing Diffie-Hellman. `hold`: drop it, answer nothing.
+  /// A known fingerprint different from the rejected one lifts the window. Never inserts.
+  Decision on_inbound_proposal(const PeerKey& peer, const Fingerprint& fingerprint = {}) noexcept;
+
+  /// Step B. Call when the daemon decides to reject a received negotiation with `notice`. A
+  /// configuration-class notice is sent through the Transport and opens the receiver window
+  /// (T1, escalated), unless a window is already open for the same configuration: then nothing
+  /// is sent (at most one notice per window) and the window is unchanged. A notice of another
+  /// class (INVALID_KE_PAYLOAD, COOKIE, TEMPORARY_FAILURE ...) is sent and opens nothing:
+  /// the peer is meant to retry. Inserting into a full table evicts, in this order, an entry with
+  /// no open window, then the one with the fewest strikes, then the one whose window ends first.
+  /// The only call that is not noexcept: an exception thrown by Transport::send_notice
+  /// propagates, after the window was opened.
+  Decision on_local_rejection(const PeerKey& peer, const Notice& notice,
+                              const Fingerprint& fingerprint = {});
+
+  /// A negotiation with the peer succeeded: forgets its windows, strikes and pending
+  /// confirmations.
+  void on_established(const PeerKey& peer) noexcept;
+
+  /// The keyed digest of a proposal and its policy (not the key material). Same bytes, same
+  /// guard: same fingerprint; never unknown.
+  Fingerprint fingerprint(const void* data, std::size_t size) const noexcept;
+
+  /// Cheap: no lock; sums per-shard counters.
+  Stats stats() const noexcept;
+
+  const Policy& policy() const noexcept { return policy_; }
+
+ private:
+  struct Slot;
+  struct Shard;
+  struct PrivateTag {};
+
+  NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock, Transport& transport) noexcept;
+  Errc init() noexcept;  // keys and table; on failure releases what it took
+
+  Shard& shard_for(std::uint64_t hash) const noexcept;
+  std::uint64_t hash(const PeerKey& peer) const noexcept;
+  Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) const noexcept;
+  void forgive(Slot& slot, Duration::rep now) const noexcept;  // strikes lapse after forgive_after
+
+  Policy policy_;
+  Clock& clock_;
+  Transport& transport_;
+  unsigned char hash_key_[16];         // SipHash key for peer keys
+  unsigned char fingerprint_key_[32];  // BLAKE2b key for fingerprints
+  Shard* shards_ = nullptr;
+  Slot* slots_ = nullptr;
+  std::uint32_t shard_count_ = 0;  // a power of two; shard index = (hash >> 40) & (count - 1)
+};
+
+}  // namespace ikeguard

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+// The umbrella header: everything a daemon needs from ikeguard.
+#pragma once
+
+#include <ikeguard/clock.hpp>
+#include <ikeguard/error.hpp>
+#include <ikeguard/export.hpp>
+#include <ikeguard/fingerprint.hpp>
+#include <ikeguard/format.hpp>
+#include <ikeguard/guard.hpp>
+#include <ikeguard/notify.hpp>
+#include <ikeguard/peer_key.hpp>
+#include <ikeguard/policy.hpp>
+#include <ikeguard/transport.hpp>
+#include <ikeguard/version.hpp>

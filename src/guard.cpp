@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: MIT
+// The guard's table and decisions. Everything that touches libsodium lives here, so sodium.h
+// never reaches a daemon's headers.
+#include <ikeguard/guard.hpp>
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+
+namespace ikeguard {
+
+namespace {
+
+using Ticks = Duration::rep;  // nanoseconds since the clock's epoch
+
+constexpr Ticks never = std::numeric_limits<Ticks>::min();
+constexpr std::uint16_t strike_limit = std::numeric_limits<std::uint16_t>::max();
+// On a full table, eviction compares this many occupied slots near the newcomer's home slot
+// (all of them in a small shard): bounded work per insertion whatever the table size.
+constexpr std::uint32_t eviction_sample = 32;
+constexpr std::size_t peers_per_shard_before_splitting = 2048;
+constexpr std::uint32_t max_shards = 64;
+
+Ticks ticks(TimePoint t) noexcept { return t.time_since_epoch().count(); }
+TimePoint point(Ticks t) noexcept { return TimePoint(Duration(t)); }
+
+Ticks add_saturating(Ticks a, Duration b) noexcept {
+  const Ticks d = b.count();
+  if (d > 0 && a > std::numeric_limits<Ticks>::max() - d) return std::numeric_limits<Ticks>::max();
+  return a + d;
+}
+
+std::uint16_t add_strike(std::uint16_t strikes) noexcept {
+  return strikes == strike_limit ? strikes : static_cast<std::uint16_t>(strikes + 1);
+}
+
+std::size_t next_power_of_two(std::size_t n) noexcept {
+  std::size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+// Counters are written under the shard's lock and read without it by stats().
+using Counter = std::atomic<std::uint64_t>;
+void bump(Counter& counter) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+bool lifts(const Fingerprint& offered, std::uint64_t remembered) noexcept {
+  return offered.known() && remembered != 0 && offered.value() != remembered;
+}
+
+enum class SenderHold : std::uint8_t { none, retry, configuration };
+
+}  // namespace
+
+struct NegotiationGuard::Slot {
+  std::uint64_t hash = 0;  // 0: empty
+  PeerKey peer;
+  Ticks sender_until = never;    // open while now < sender_until
+  Ticks receiver_until = never;  // open while now < receiver_until
+  Ticks last_failure = never;    // valid while any strike or confirmation is counted
+  std::uint64_t sender_fingerprint = 0;    // last proposal sent (0: unknown)
+  std::uint64_t receiver_fingerprint = 0;  // the proposal the receiver window rejected
+  std::uint16_t sender_strikes = 0;
+  std::uint16_t receiver_strikes = 0;
+  std::uint8_t confirmations = 0;  // unauthenticated configuration errors seen, unconfirmed
+  SenderHold sender_hold = SenderHold::none;
+
+  bool any_window_open(Ticks now) const noexcept {
+    return now < sender_until || now < receiver_until;
+  }
+  std::uint32_t total_strikes() const noexcept {
+    return std::uint32_t{sender_strikes} + receiver_strikes;
+  }
+  // Nothing worth keeping: its slot is reclaimed.
+  bool idle(Ticks now) const noexcept {
+    return !any_window_open(now) && sender_strikes == 0 && receiver_strikes == 0 &&
+           confirmations == 0 && sender_fingerprint == 0;
+  }
+};
+
+struct alignas(64) NegotiationGuard::Shard {
+  std::mutex mutex;
+  Slot* slots = nullptr;
+  std::uint32_t mask = 0;      // slot count - 1
+  std::uint32_t capacity = 0;  // entries allowed
+  std::atomic<std::uint32_t> count{0};
+  // Random words for jitter, refilled from randombytes_buf a block at a time.
+  std::uint32_t random_words[16] = {};
+  std::uint32_t random_left = 0;
+
+  Counter proceeded_outbound{0}, held_outbound{0}, proceeded_inbound{0}, dropped_inbound{0},
+      notices_sent{0}, notices_suppressed{0}, errors_honoured{0}, retried_now{0},
+      retried_later{0}, awaiting_confirmation{0}, ignored{0}, unsolicited{0},
+      fingerprint_lifts{0}, established{0}, evictions{0};
+
+  std::uint32_t home(std::uint64_t hash) const noexcept {
+    return static_cast<std::uint32_t>(hash) & mask;
+  }
+  std::uint32_t next(std::uint32_t i) const noexcept { return (i + 1) & mask; }
+
+  Slot* find(std::uint64_t hash, const PeerKey& peer) noexcept {
+    for (std::uint32_t i = home(hash);; i = next(i)) {
+      Slot& slot = slots[i];
+      if (slot.hash == 0) return nullptr;
+      if (slot.hash == hash && slot.peer == peer) return &slot;
+    }
+  }
+
+  // Backward-shift deletion keeps linear probing free of tombstones.
+  void erase(Slot* victim) noexcept {
+    auto hole = static_cast<std::uint32_t>(victim - slots);
+    for (std::uint32_t j = next(hole);; j = next(j)) {
+      if (slots[j].hash == 0) break;
+      const std::uint32_t want = home(slots[j].hash);
+      // Slot j may fill the hole unless its home lies cyclically in (hole, j].
+      const bool stays = hole <= j ? (hole < want && want <= j) : (hole < want || want <= j);
+      if (!stays) {
+        slots[hole] = slots[j];
+        hole = j;
+      }
+    }
+    slots[hole] = Slot{};
+    count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+
+  // Precondition: `peer` is absent. Evicts first when the shard is full.
+  Slot& insert(std::uint64_t hash, const PeerKey& peer, Ticks now) noexcept {
+    if (count.load(std::memory_order_relaxed) >= capacity) evict_near(hash, now);
+    std::uint32_t i = home(hash);
+    while (slots[i].hash != 0) i = next(i);
+    Slot& slot = slots[i];
+    slot = Slot{};
+    slot.hash = hash;
+    slot.peer = peer;
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return slot;
+  }
+
+  // Victim order: no open window, then fewest strikes, then the window that ends first.
+  void evict_near(std::uint64_t hash, Ticks now) noexcept {
+    Slot* victim = nullptr;
+    std::uint32_t examined = 0;
+    std::uint32_t i = home(hash);
+    for (std::uint32_t visited = 0; visited <= mask; ++visited, i = next(i)) {
+      Slot& candidate = slots[i];
+      if (candidate.hash == 0) continue;
+      if (victim == nullptr || evicts_before(candidate, *victim, now)) victim = &candidate;
+      if (++examined == eviction_sample) break;
+    }
+    const bool was_idle = victim->idle(now);
+    erase(victim);
+    if (!was_idle) bump(evictions);
+  }
+
+  static bool evicts_before(const Slot& a, const Slot& b, Ticks now) noexcept {
+    const bool a_open = a.any_window_open(now), b_open = b.any_window_open(now);
+    if (a_open != b_open) return !a_open;
+    if (a.total_strikes() != b.total_strikes()) return a.total_strikes() < b.total_strikes();
+    return std::max(a.sender_until, a.receiver_until) < std::max(b.sender_until, b.receiver_until);
+  }
+
+  // A uniform 32-bit word; one randombytes_buf call per sixteen.
+  std::uint32_t random_word() noexcept {
+    if (random_left == 0) {
+      randombytes_buf(random_words, sizeof random_words);
+      random_left = 16;
+    }
+    return random_words[--random_left];
+  }
+};
+
+void NegotiationGuard::forgive(Slot& slot, Ticks now) const noexcept {
+  if ((slot.sender_strikes | slot.receiver_strikes | slot.confirmations) != 0 &&
+      now - slot.last_failure >= policy_.forgive_after.count()) {
+    slot.sender_strikes = 0;
+    slot.receiver_strikes = 0;
+    slot.confirmations = 0;
+  }
+}
+
+NegotiationGuard::NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock,
+                                   Transport& transport) noexcept
+    : policy_(policy), clock_(clock), transport_(transport) {}
+
+#if IKEGUARD_HAS_EXCEPTIONS
+NegotiationGuard::NegotiationGuard(const Policy& policy, Clock& clock, Transport& transport)
+    : policy_(policy), clock_(clock), transport_(transport) {
+  const Errc status = init();
+  if (status == Errc::out_of_memory) throw std::bad_alloc();
+  if (status == Errc::crypto_unavailable) throw std::runtime_error(message(status));
+  if (status != Errc::ok) throw std::invalid_argument(message(status));
+}
+#endif
+
+Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::create(const Policy& policy,
+                                                                   Clock& clock,
+                                                                   Transport& transport) noexcept {
+  if (const Errc invalid = validate(policy); invalid != Errc::ok) return invalid;
+  std::unique_ptr<NegotiationGuard> guard(
+      new (std::nothrow) NegotiationGuard(PrivateTag{}, policy, clock, transport));
+  if (!guard) return Errc::out_of_memory;
+  if (const Errc status = guard->init(); status != Errc::ok) return status;
+  return guard;
+}
+
+Errc NegotiationGuard::init() noexcept {
+  if (const Errc invalid = validate(policy_); invalid != Errc::ok) return invalid;
+  if (sodium_init() < 0) return Errc::crypto_unavailable;
+  randombytes_buf(hash_key_, sizeof hash_key_);
+  randombytes_buf(fingerprint_key_, sizeof fingerprint_key_);
+
+  std::size_t shards = 1;
+  while (shards < max_shards && policy_.max_peers / (shards * 2) >= peers_per_shard_before_splitting) {
+    shards *= 2;
+  }
+  const std::size_t per_shard = (policy_.max_peers + shards - 1) / shards;
+  // At most half full: short probe sequences for linear probing.
+  const std::size_t slots_per_shard = next_power_of_two(per_shard * 2);
+
+  shards_ = new (std::nothrow) Shard[shards];
+  slots_ = new (std::nothrow) Slot[shards * slots_per_shard]();
+  if (shards_ == nullptr || slots_ == nullptr) {
+    delete[] shards_;
+    delete[] slots_;
+    shards_ = nullptr;
+    slots_ = nullptr;
+    return Errc::out_of_memory;
+  }
+  shard_count_ = static_cast<std::uint32_t>(shards);
+  for (std::size_t i = 0; i < shards; ++i) {
+    Shard& shard = shards_[i];
+    shard.slots = slots_ + i * slots_per_shard;
+    shard.mask = static_cast<std::uint32_t>(slots_per_shard - 1);
+    shard.capacity = static_cast<std::uint32_t>(policy_.max_peers / shards +
+                                                (i < policy_.max_peers % shards ? 1 : 0));
+  }
+  return Errc::ok;
+}
+
+NegotiationGuard::~NegotiationGuard() {
+  sodium_memzero(hash_key_, sizeof hash_key_);
+  sodium_memzero(fingerprint_key_, sizeof fingerprint_key_);
+  delete[] shards_;
+  delete[] slots_;
+}
+
+std::uint64_t NegotiationGuard::hash(const PeerKey& peer) const noexcept {
+  static_assert(crypto_shorthash_BYTES == sizeof(std::uint64_t));
+  unsigned char digest[crypto_shorthash_BYTES];
+  crypto_shorthash(digest, reinterpret_cast<const unsigned char*>(&peer), sizeof peer, hash_key_);
+  std::uint64_t value;
+  std::memcpy(&value, digest, sizeof value);
+  return value == 0 ? 1 : value;  // 0 marks an empty slot
+}
+
+NegotiationGuard::Shard& NegotiationGuard::shard_for(std::uint64_t hash) const noexcept {
+  return shards_[(hash >> 40) & (shard_count_ - 1)];
+}
+
+Duration NegotiationGuard::window_length(Shard& shard, Duration base,
+                                         std::uint32_t strikes) const noexcept {
+  const double cap = static_cast<double>(policy_.max_window.count());
+  double length = static_cast<double>(base.count()) *
+                  std::pow(policy_.backoff, static_cast<double>(strikes > 0 ? strikes - 1 : 0));
+  if (!(length < cap)) length = cap;
+  if (policy_.jitter > 0.0) {
+    // A uniform factor in [1 - jitter, 1 + jitter).
+    const double unit = static_cast<double>(shard.random_word()) / 4294967296.0;
+    length *= 1.0 + policy_.jitter * (2.0 * unit - 1.0);
+  }
+  if (length >= static_cast<double>(std::numeric_limits<Ticks>::max())) return Duration::max();
+  return Duration(std::max<Ticks>(1, static_cast<Ticks>(length)));
+}
+
+Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
+                                                const Fingerprint& fingerprint) noexcept {
+  const Ticks now = ticks(clock_.now());
+  const std::uint64_t h = hash(peer);
+  Shard& shard = shard_for(h);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  Slot* slot = shard.find(h, peer);
+  if (slot == nullptr) {
+    if (fingerprint.known()) shard.insert(h, peer, now).sender_fingerprint = fingerprint.value();
+    bump(shard.proceeded_outbound);
+    return {Verdict::proceed, point(now), 0};
+  }
+  forgive(*slot, now);
+  if (now < slot->sender_until) {
+    if (!lifts(fingerprint, slot->sender_fingerprint)) {
+      bump(shard.held_outbound);
+      return {Verdict::hold, point(slot->sender_until), slot->sender_strikes};
+    }
+    slot->sender_until = never;
+    slot->sender_hold = SenderHold::none;
+    bump(shard.fingerprint_lifts);
+  }
+  if (fingerprint.value() != slot->sender_fingerprint) {
+    slot->confirmations = 0;  // they were about another configuration
+    slot->sender_fingerprint = fingerprint.value();
+  }
+  const Decision decision{Verdict::proceed, point(now), slot->sender_strikes};
+  if (slot->idle(now)) shard.erase(slot);
+  bump(shard.proceeded_outbound);
+  return decision;
+}
+
+ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notice& notice,
+                                                Origin origin) noexcept {
+  const Ticks now = ticks(clock_.now());
+  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
+  const std::uint64_t h = hash(peer);
+  Shard& shard = shard_for(h);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  Slot* slot = shard.find(h, peer);
+  if (slot != nullptr) forgive(*slot, now);
+  const std::uint32_t strikes = slot != nullptr ? slot->sender_strikes : 0;
+
+  // RFC 7296 2.21.1: an error in the clear that answers nothing we sent may be forged.
+  if (origin == Origin::unsolicited || cls == NotifyClass::ignored) {
+    bump(shard.ignored);
+    if (origin == Origin::unsolicited) bump(shard.unsolicited);
+    return {ErrorAction::ignored, point(now), strikes};
+  }
+  if (cls == NotifyClass::retry_now) {
+    bump(shard.retried_now);
+    return {ErrorAction::retry_now, point(now), strikes};
+  }
+
+  if (slot == nullptr) slot = &shard.insert(h, peer, now);
+  const bool awaiting_confirmation =
+      cls == NotifyClass::configuration && origin == Origin::answers_request &&
+      slot->confirmations + 1u < policy_.unauthenticated_confirmations;
+  if (cls == NotifyClass::retry_later || awaiting_confirmation) {
+    if (awaiting_confirmation) {
+      ++slot->confirmations;
+      slot->last_failure = now;
+      bump(shard.awaiting_confirmation);
+    }
+    const Ticks until = add_saturating(now, policy_.retry_delay);
+    if (until > slot->sender_until) {
+      slot->sender_until = until;
+      if (slot->sender_hold != SenderHold::configuration) slot->sender_hold = SenderHold::retry;
+    }
+    bump(shard.retried_later);
+    return {ErrorAction::retry_later, point(slot->sender_until), slot->sender_strikes};
+  }
+
+  // A configuration error, trusted or confirmed. Several in-flight requests failing together
+  // (one per CHILD_SA, say) are one failure: an open window is not escalated again.
+  bump(shard.errors_honoured);
+  slot->confirmations = 0;
+  if (now < slot->sender_until && slot->sender_hold == SenderHold::configuration) {
+    return {ErrorAction::hold, point(slot->sender_until), slot->sender_strikes};
+  }
+  slot->sender_strikes = add_strike(slot->sender_strikes);
+  slot->last_failure = now;
+  const Ticks until =
+      add_saturating(now, window_length(shard, policy_.sender_window, slot->sender_strikes));
+  slot->sender_until = std::max(slot->sender_until, until);
+  slot->sender_hold = SenderHold::configuration;
+  return {ErrorAction::hold, point(slot->sender_until), slot->sender_strikes};
+}
+
+Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
+                                               const Fingerprint& fingerprint) noexcept {
+  const Ticks now = ticks(clock_.now());
+  const std::uint64_t h = hash(peer);
+  Shard& shard = shard_for(h);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  Slot* slot = shard.find(h, peer);
+  if (slot == nullptr) {
+    bump(shard.proceeded_inbound);
+    return {Verdict::proceed, point(now), 0};
+  }
+  forgive(*slot, now);
+  if (now < slot->receiver_until) {
+    if (!lifts(fingerprint, slot->receiver_fingerprint)) {
+      bump(shard.dropped_inbound);
+      return {Verdict::hold, point(slot->receiver_until), slot->receiver_strikes};
+    }
+    slot->receiver_until = never;
+    bump(shard.fingerprint_lifts);
+  }
+  const Decision decision{Verdict::proceed, point(now), slot->receiver_strikes};
+  if (slot->idle(now)) shard.erase(slot);
+  bump(shard.proceeded_inbound);
+  return decision;
+}
+
+Decision NegotiationGuard::on_local_rejection(const PeerKey& peer, const Notice& notice,
+                                              const Fingerprint& fingerprint) {
+  const Ticks now = ticks(clock_.now());
+  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
+  const std::uint64_t h = hash(peer);
+  Shard& shard = shard_for(h);
+  Decision decision;
+  {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    Slot* slot = shard.find(h, peer);
+    if (slot != nullptr) forgive(*slot, now);
+    if (cls != NotifyClass::configuration) {
+      // The peer is meant to act on it (new KE group, cookie, later retry): no window.
+      decision = {Verdict::proceed, point(now), slot != nullptr ? slot->receiver_strikes : 0u};
+    } else {
+      if (slot == nullptr) slot = &shard.insert(h, peer, now);
+      if (now < slot->receiver_until && !lifts(fingerprint, slot->receiver_fingerprint)) {
+        bump(shard.notices_suppressed);  // at most one notice per window: no reflection
+        return {Verdict::hold, point(slot->receiver_until), slot->receiver_strikes};
+      }
+      slot->receiver_strikes = add_strike(slot->receiver_strikes);
+      slot->last_failure = now;
+      slot->receiver_until =
+          add_saturating(now, window_length(shard, policy_.receiver_window, slot->receiver_strikes));
+      slot->receiver_fingerprint = fingerprint.value();
+      decision = {Verdict::hold, point(slot->receiver_until), slot->receiver_strikes};
+    }
+    bump(shard.notices_sent);
+  }
+  transport_.send_notice(peer, notice);
+  return decision;
+}
+
+void NegotiationGuard::on_established(const PeerKey& peer) noexcept {
+  const std::uint64_t h = hash(peer);
+  Shard& shard = shard_for(h);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  if (Slot* slot = shard.find(h, peer)) shard.erase(slot);
+  bump(shard.established);
+}
+
+Fingerprint NegotiationGuard::fingerprint(const void* data, std::size_t size) const noexcept {
+  unsigned char digest[crypto_generichash_BYTES_MIN];  // 16: the shortest BLAKE2b libsodium makes
+  crypto_generichash(digest, sizeof digest, static_cast<const unsigned char*>(data), size,
+                     fingerprint_key_, sizeof fingerprint_key_);
+  std::uint64_t value;
+  std::memcpy(&value, digest, sizeof value);
+  return Fingerprint::from_value(value == 0 ? 1 : value);  // 0 means unknown
+}
+
+Stats NegotiationGuard::stats() const noexcept {
+  Stats total;
+  total.capacity = policy_.max_peers;
+  for (std::uint32_t i = 0; i < shard_count_; ++i) {
+    const Shard& shard = shards_[i];
+    const auto read = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
+    total.proceeded_outbound += read(shard.proceeded_outbound);
+    total.held_outbound += read(shard.held_outbound);
+    total.proceeded_inbound += read(shard.proceeded_inbound);
+    total.dropped_inbound += read(shard.dropped_inbound);
+    total.notices_sent += read(shard.notices_sent);
+    total.notices_suppressed += read(shard.notices_suppressed);
+    total.errors_honoured += read(shard.errors_honoured);
+    total.retried_now += read(shard.retried_now);
+    total.retried_later += read(shard.retried_later);
+    total.awaiting_confirmation += read(shard.awaiting_confirmation);
+    total.ignored += read(shard.ignored);
+    total.unsolicited += read(shard.unsolicited);
+    total.fingerprint_lifts += read(shard.fingerprint_lifts);
+    total.established += read(shard.established);
+    total.evictions += read(shard.evictions);
+    total.peers_tracked += shard.count.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+}  // namespace ikeguard

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// Test doubles and helpers shared by the test files.
+#pragma once
+
+#include <ikeguard/ikeguard.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string_view>
+#include <vector>
+
+namespace ikeguard::test {
+
+using namespace std::chrono_literals;
+
+/// Remembers every notice the guard sends.
+class RecordingTransport final : public Transport {
+ public:
+  struct Sent {
+    PeerKey peer;
+    Notice notice;
+  };
+  void send_notice(const PeerKey& peer, const Notice& notice) override {
+    sent.push_back({peer, notice});
+  }
+  std::vector<Sent> sent;
+};
+
+/// The documented defaults without jitter, so every window has an exact expected length.
+inline Policy exact_policy() {
+  Policy policy;
+  policy.jitter = 0.0;
+  return policy;
+}
+
+inline PeerKey peer(std::string_view text) {
+  const auto key = PeerKey::parse(text);
+  REQUIRE(key.has_value());
+  return *key;
+}
+
+/// Seconds since the ManualClock's epoch, which every test starts from.
+inline TimePoint at(Duration since_epoch) { return TimePoint(since_epoch); }
+
+inline Notice notice(std::uint16_t type, IkeVersion version = IkeVersion::v2) {
+  Notice n;
+  n.version = version;
+  n.type = type;
+  n.initiator_spi = 0x0123456789abcdefULL;
+  n.message_id = 0;
+  return n;
+}
+
+/// A guard under a ManualClock at t=0 and a recording transport.
+struct Fixture {
+  explicit Fixture(const Policy& policy = exact_policy())
+      : guard(policy, clock, transport) {}
+  ManualClock clock;
+  RecordingTransport transport;
+  NegotiationGuard guard;
+};
+
+}  // namespace ikeguard::test
