@@ -91,8 +91,12 @@ struct alignas(64) NegotiationGuard::Shard {
   std::mutex mutex;
   Slot* slots = nullptr;
   std::uint32_t mask = 0;      // slot count - 1
-  std::uint32_t capacity = 0;  // entries allowed
+  std::uint32_t capacity = 0;  // entries this shard can hold (more than its even share)
   std::atomic<std::uint32_t> count{0};
+  // The whole table's entry count and limit (Policy::max_peers), shared by all shards, so the
+  // table fills to max_peers before anything is evicted however the hashes fall.
+  std::atomic<std::size_t>* tracked = nullptr;
+  std::size_t limit = 0;
   // Random words for jitter, refilled from randombytes_buf a block at a time.
   std::uint32_t random_words[16] = {};
   std::uint32_t random_left = 0;
@@ -130,11 +134,16 @@ struct alignas(64) NegotiationGuard::Shard {
     }
     slots[hole] = Slot{};
     count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    tracked->fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // Precondition: `peer` is absent. Evicts first when the shard is full.
+  // Precondition: `peer` is absent. Evicts first when the table or the shard is full. Eviction
+  // stays inside this shard (its lock is the only one held); only a shard with no entry at all
+  // inserts past a full table, which keyed hashing makes vanishingly unlikely.
   Slot& insert(std::uint64_t hash, const PeerKey& peer, Ticks now) noexcept {
-    if (count.load(std::memory_order_relaxed) >= capacity) evict_near(hash, now);
+    const std::size_t before = tracked->fetch_add(1, std::memory_order_relaxed);
+    const std::uint32_t here = count.load(std::memory_order_relaxed);
+    if (here >= capacity || (before >= limit && here > 0)) evict_near(hash, now);
     std::uint32_t i = home(hash);
     while (slots[i].hash != 0) i = next(i);
     Slot& slot = slots[i];
@@ -222,9 +231,12 @@ Errc NegotiationGuard::init() noexcept {
   while (shards < max_shards && policy_.max_peers / (shards * 2) >= peers_per_shard_before_splitting) {
     shards *= 2;
   }
-  const std::size_t per_shard = (policy_.max_peers + shards - 1) / shards;
-  // At most half full: short probe sequences for linear probing.
-  const std::size_t slots_per_shard = next_power_of_two(per_shard * 2);
+  // A shard may hold a quarter more than its even share, so the table reaches max_peers before
+  // any shard overflows; slots keep the load at or under about 5/8 for short linear probes.
+  const std::size_t even_share = (policy_.max_peers + shards - 1) / shards;
+  const std::size_t shard_capacity =
+      std::min(policy_.max_peers, even_share + even_share / 4 + (shards > 1 ? 16 : 0));
+  const std::size_t slots_per_shard = next_power_of_two(shard_capacity + shard_capacity / 2 + 1);
 
   shards_ = new (std::nothrow) Shard[shards];
   slots_ = new (std::nothrow) Slot[shards * slots_per_shard]();
@@ -240,8 +252,9 @@ Errc NegotiationGuard::init() noexcept {
     Shard& shard = shards_[i];
     shard.slots = slots_ + i * slots_per_shard;
     shard.mask = static_cast<std::uint32_t>(slots_per_shard - 1);
-    shard.capacity = static_cast<std::uint32_t>(policy_.max_peers / shards +
-                                                (i < policy_.max_peers % shards ? 1 : 0));
+    shard.capacity = static_cast<std::uint32_t>(shard_capacity);
+    shard.tracked = &tracked_;
+    shard.limit = policy_.max_peers;
   }
   return Errc::ok;
 }
@@ -467,8 +480,8 @@ Stats NegotiationGuard::stats() const noexcept {
     total.fingerprint_lifts += read(shard.fingerprint_lifts);
     total.established += read(shard.established);
     total.evictions += read(shard.evictions);
-    total.peers_tracked += shard.count.load(std::memory_order_relaxed);
   }
+  total.peers_tracked = tracked_.load(std::memory_order_relaxed);
   return total;
 }
 

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -62,3 +63,15 @@ struct Fixture {
 };
 
 }  // namespace ikeguard::test
+
+// Failed checks print times and durations the way the library formats them.
+namespace Catch {
+template <>
+struct StringMaker<ikeguard::TimePoint> {
+  static std::string convert(const ikeguard::TimePoint& t) { return fmt::format("{}", t); }
+};
+template <>
+struct StringMaker<ikeguard::Duration> {
+  static std::string convert(const ikeguard::Duration& d) { return fmt::format("{}ns", d.count()); }
+};
+}  // namespace Catch

@@ -11,6 +11,7 @@
 #include <ikeguard/policy.hpp>
 #include <ikeguard/transport.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -161,6 +162,7 @@ class IKEGUARD_API NegotiationGuard {
   unsigned char fingerprint_key_[32];  // BLAKE2b key for fingerprints
   Shard* shards_ = nullptr;
   Slot* slots_ = nullptr;
+  std::atomic<std::size_t> tracked_{0};  // entries in all shards
   std::uint32_t shard_count_ = 0;  // a power of two; shard index = (hash >> 40) & (count - 1)
 };
 

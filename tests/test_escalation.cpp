@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// Escalate, then forgive: window growth, the cap, jitter, and strikes that lapse.
+#include "support.hpp"
+
+#include <cmath>
+
+using namespace ikeguard;
+using namespace ikeguard::test;
+
+namespace {
+const PeerKey responder = PeerKey::ipv4({203, 0, 113, 9});
+
+// Opens the sender window once more, at the moment the previous one ends; returns it.
+ErrorOutcome fail_again(Fixture& f) {
+  const Decision d = f.guard.on_outbound_proposal(responder);
+  if (d.verdict == Verdict::hold) f.clock.set(d.until);
+  return f.guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
+                                  Origin::authenticated);
+}
+}  // namespace
+
+TEST_CASE("consecutive configuration errors grow the sender window T, 2T, 4T up to the cap") {
+  Fixture f;
+  // 60, 120, 240, then capped at 300 s.
+  const Duration expected[] = {60s, 120s, 240s, 300s, 300s};
+  std::uint32_t strikes = 0;
+  for (const Duration length : expected) {
+    const TimePoint start = f.clock.now();
+    const ErrorOutcome o = fail_again(f);
+    ++strikes;
+    CHECK(o.strikes == strikes);
+    CHECK(o.until - f.clock.now() == length);
+    CHECK(f.clock.now() >= start);
+  }
+}
+
+TEST_CASE("a backoff of 1 keeps every window at T") {
+  Policy policy = exact_policy();
+  policy.backoff = 1.0;
+  Fixture f(policy);
+  for (int i = 0; i < 5; ++i) {
+    const ErrorOutcome o = fail_again(f);
+    CHECK(o.until - f.clock.now() == 60s);
+  }
+}
+
+TEST_CASE("a backoff of 1.5 grows the receiver window by half each time") {
+  Policy policy = exact_policy();
+  policy.backoff = 1.5;
+  Fixture f(policy);
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  const Duration expected[] = {30s, 45s, 67500ms, 101250ms, 151875ms, 227812500us, 300s};
+  for (const Duration length : expected) {
+    const Decision d = f.guard.on_local_rejection(responder, npc);
+    CHECK(d.until - f.clock.now() == length);
+    f.clock.set(d.until);
+  }
+}
+
+TEST_CASE("jitter keeps every window within the configured fraction and varies it") {
+  Policy policy;  // jitter 0.1
+  ManualClock clock;
+  RecordingTransport transport;
+  bool varied = false;
+  Duration first{};
+  for (int i = 0; i < 200; ++i) {
+    NegotiationGuard guard(policy, clock, transport);
+    const ErrorOutcome o = guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
+                                                  Origin::authenticated);
+    const Duration length = o.until - clock.now();
+    CHECK(length >= 54s);
+    CHECK(length <= 66s);
+    if (i == 0) first = length;
+    if (length != first) varied = true;
+  }
+  CHECK(varied);
+}
+
+TEST_CASE("jitter applies after the cap, so no window exceeds max_window by more than jitter") {
+  Policy policy;
+  policy.jitter = 0.5;
+  policy.max_window = 100s;
+  Fixture f(policy);
+  for (int i = 0; i < 12; ++i) {
+    const ErrorOutcome o = fail_again(f);
+    CHECK(o.until - f.clock.now() <= 150s);
+    CHECK(o.until - f.clock.now() >= 30s);
+  }
+}
+
+TEST_CASE("strikes lapse after forgive_after without a failure") {
+  Policy policy = exact_policy();
+  policy.forgive_after = std::chrono::hours(1);
+  Fixture f(policy);
+  fail_again(f);
+  fail_again(f);
+  CHECK(fail_again(f).strikes == 3);
+  const TimePoint last_failure = f.clock.now();
+  f.clock.set(last_failure + std::chrono::hours(1) - 1ns);
+  CHECK(f.guard.on_outbound_proposal(responder).strikes == 3);
+  f.clock.set(last_failure + std::chrono::hours(1));
+  const Decision d = f.guard.on_outbound_proposal(responder);
+  CHECK(d.verdict == Verdict::proceed);
+  CHECK(d.strikes == 0);
+  const ErrorOutcome o = f.guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
+                                                  Origin::authenticated);
+  CHECK(o.strikes == 1);
+  CHECK(o.until - f.clock.now() == 60s);
+}
+
+TEST_CASE("a lifted window keeps its strikes, so the old configuration escalates if retried") {
+  Fixture f;
+  const Fingerprint broken = f.guard.fingerprint("broken", 6);
+  const Fingerprint other = f.guard.fingerprint("other", 5);
+  f.guard.on_outbound_proposal(responder, broken);
+  f.guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen), Origin::authenticated);
+  CHECK(f.guard.on_outbound_proposal(responder, other).verdict == Verdict::proceed);
+  const ErrorOutcome o = f.guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
+                                                  Origin::authenticated);
+  CHECK(o.strikes == 2);
+  CHECK(o.until == at(120s));
+}
+
+TEST_CASE("strikes saturate instead of wrapping") {
+  Policy policy = exact_policy();
+  policy.receiver_window = 1ns;
+  policy.sender_window = 1ns;
+  policy.max_window = 1ns;
+  Fixture f(policy);
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  Decision d;
+  for (int i = 0; i < 70000; ++i) {
+    d = f.guard.on_local_rejection(responder, npc);
+    f.clock.advance(1ns);
+  }
+  CHECK(d.strikes == 65535);
+}
+
+TEST_CASE("a window that would pass the end of time ends at the clock's last instant") {
+  Policy policy = exact_policy();
+  policy.max_window = Duration::max();
+  policy.backoff = 1e300;
+  Fixture f(policy);
+  f.clock.set(TimePoint(Duration::max() - 10s));
+  fail_again(f);
+  f.clock.advance(1s);
+  const ErrorOutcome o = f.guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
+                                                  Origin::authenticated);
+  CHECK(o.action == ErrorAction::hold);
+  CHECK(o.until == TimePoint(Duration::max()));
+}
