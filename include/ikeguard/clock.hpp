@@ -49,7 +49,7 @@ class IKEGUARD_API ManualClock final : public Clock {
 
 /// A firmware tick counter: a 32-bit millisecond count that wraps every 49.7 days, extended
 /// here to a 64-bit monotonic time. `read(context)` returns the raw counter. Correct across
-/// any number of wraps provided `now()` is called at least once every 2^31 ms (24.8 days),
+/// any number of wraps provided `now()` is called more often than every 2^31 ms (24.8 days),
 /// which a guard in use does on every call. A reading older than the latest one seen (a
 /// racing thread) returns the latest time, so time never goes back.
 class IKEGUARD_API TickClock final : public Clock {

@@ -83,7 +83,7 @@ constexpr std::uint16_t first_status = 16384;
 /// or nullptr when the type has none the guard knows.
 IKEGUARD_API const char* notify_name(IkeVersion version, std::uint16_t type) noexcept;
 
-/// The default class of a notify type, as tabulated in the project's NOTIFY.md:
+/// The default class of a notify type, as in README.md's notify table:
 /// IKEv2 errors with a corrective action retry now, transient ones later, hints and status
 /// types are ignored, every other error (known or not) is a configuration error.
 constexpr NotifyClass default_notify_class(IkeVersion version, std::uint16_t type) noexcept {

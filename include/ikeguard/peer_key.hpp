@@ -329,7 +329,7 @@ inline std::size_t PeerKey::to_chars(char (&out)[max_text_length]) const noexcep
       if (k != 0 && k != best_start + best_length) out[n++] = ':';
       bool leading = true;
       for (int shift = 12; shift >= 0; shift -= 4) {
-        const unsigned digit = (groups[k] >> shift) & 0xfu;
+        const unsigned digit = (static_cast<unsigned>(groups[k]) >> shift) & 0xfu;
         if (leading && digit == 0 && shift != 0) continue;
         leading = false;
         out[n++] = hex[digit];
