@@ -239,3 +239,15 @@ TEST_CASE("on_established clears the windows and the strikes of a peer") {
   CHECK(next.strikes == 1);
   CHECK(f.guard.stats().established == 1);
 }
+
+TEST_CASE("255 confirmations need 255 consecutive unauthenticated errors") {
+  Policy policy = exact_policy();
+  policy.unauthenticated_confirmations = 255;
+  Fixture f(policy);
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  for (int i = 1; i < 255; ++i) {
+    REQUIRE(f.guard.on_inbound_error(responder, npc, Origin::answers_request).action ==
+            ErrorAction::retry_later);
+  }
+  CHECK(f.guard.on_inbound_error(responder, npc, Origin::answers_request).action == ErrorAction::hold);
+}

@@ -172,6 +172,15 @@ TEST_CASE("zero unauthenticated_confirmations are refused as invalid_confirmatio
   check_refused(policy, Errc::invalid_confirmations);
 }
 
+TEST_CASE("more than 255 unauthenticated_confirmations are refused as invalid_confirmations") {
+  // The per-peer count is 8 bits: 256 confirmations would never be reached.
+  Policy policy;
+  policy.unauthenticated_confirmations = 255;
+  CHECK(validate(policy) == Errc::ok);
+  policy.unauthenticated_confirmations = 256;
+  check_refused(policy, Errc::invalid_confirmations);
+}
+
 TEST_CASE("a zero or negative retry_delay is refused as invalid_retry_delay") {
   Policy policy;
   policy.retry_delay = Duration::zero();

@@ -18,7 +18,7 @@ namespace ikeguard {
   X(invalid_sender_window, 2, "sender_window (T2) must be positive")                     \
   X(invalid_backoff, 3, "backoff must be a finite number >= 1")                           \
   X(invalid_max_window, 4, "max_window must be at least receiver_window and sender_window") \
-  X(invalid_confirmations, 5, "unauthenticated_confirmations must be at least 1")        \
+  X(invalid_confirmations, 5, "unauthenticated_confirmations must be between 1 and 255") \
   X(invalid_retry_delay, 6, "retry_delay must be positive")                              \
   X(invalid_jitter, 7, "jitter must be in [0, 1)")                                        \
   X(invalid_forgive_after, 8, "forgive_after must be positive")                          \

@@ -24,7 +24,7 @@ struct Policy {
   /// No window (before jitter) is longer than this.
   Duration max_window = std::chrono::seconds(300);
   /// Consecutive unauthenticated (Origin::answers_request) configuration errors needed to open
-  /// T2; the ones before answer retry_later (RFC 7296 2.21.1). 1 acts on the first.
+  /// T2; the ones before answer retry_later (RFC 7296 2.21.1). 1 acts on the first; at most 255.
   unsigned unauthenticated_confirmations = 2;
   /// Hold after a transient error, or while an unauthenticated error awaits confirmation.
   Duration retry_delay = std::chrono::seconds(2);
@@ -49,7 +49,9 @@ inline Errc validate(const Policy& policy) noexcept {
   if (policy.max_window < policy.receiver_window || policy.max_window < policy.sender_window) {
     return Errc::invalid_max_window;
   }
-  if (policy.unauthenticated_confirmations == 0) return Errc::invalid_confirmations;
+  if (policy.unauthenticated_confirmations == 0 || policy.unauthenticated_confirmations > 255) {
+    return Errc::invalid_confirmations;
+  }
   if (policy.retry_delay <= Duration::zero()) return Errc::invalid_retry_delay;
   if (!(policy.jitter >= 0.0 && policy.jitter < 1.0)) return Errc::invalid_jitter;
   if (policy.forgive_after <= Duration::zero()) return Errc::invalid_forgive_after;
