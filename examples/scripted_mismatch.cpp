@@ -64,9 +64,10 @@ int main() {
     if (!fixed && clock.now() >= ikeguard::TimePoint(50s)) {
       proposal = "IKE:aes256gcm16-prfsha384-ecp384";
       fixed = true;
-      fmt::print("{} the administrator fixes the initiator's proposal\n", clock.now());
+      fmt::print("{} the administrator fixes the initiator's proposal\n",
+                 ikeguard::since_epoch(clock.now()));
     }
-    fmt::print("{} attempt {} with {}\n", clock.now(), attempt, proposal);
+    fmt::print("{} attempt {} with {}\n", ikeguard::since_epoch(clock.now()), attempt, proposal);
     const auto sent_fp = initiator_guard.fingerprint(proposal.data(), proposal.size());
 
     // Step A: before building IKE_SA_INIT and allocating a half-open SA.

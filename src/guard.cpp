@@ -165,9 +165,11 @@ struct alignas(64) NegotiationGuard::Shard {
       if (victim == nullptr || evicts_before(candidate, *victim, now)) victim = &candidate;
       if (++examined == eviction_sample) break;
     }
-    const bool was_idle = victim->idle(now);
+    // Losing a remembered proposal costs little; losing a window or strikes is what counts.
+    const bool protective = victim->any_window_open(now) || victim->total_strikes() != 0 ||
+                            victim->confirmations != 0;
     erase(victim);
-    if (!was_idle) bump(evictions);
+    if (protective) bump(evictions);
   }
 
   static bool evicts_before(const Slot& a, const Slot& b, Ticks now) noexcept {

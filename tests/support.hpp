@@ -68,7 +68,7 @@ struct Fixture {
 namespace Catch {
 template <>
 struct StringMaker<ikeguard::TimePoint> {
-  static std::string convert(const ikeguard::TimePoint& t) { return fmt::format("{}", t); }
+  static std::string convert(const ikeguard::TimePoint& t) { return fmt::format("{}", ikeguard::since_epoch(t)); }
 };
 template <>
 struct StringMaker<ikeguard::Duration> {

@@ -125,19 +125,19 @@ TEST_CASE("enum values honour width and alignment") {
 // ---------------------------------------------------------------------------------------------
 // TimePoint
 
-TEST_CASE("a TimePoint formats as seconds since the epoch with milliseconds") {
-  CHECK(fmt::format("{}", at(90s)) == "t=90.000s");
-  CHECK(fmt::format("{}", TimePoint{}) == "t=0.000s");
-  CHECK(fmt::format("{}", at(1ms)) == "t=0.001s");
-  CHECK(fmt::format("{}", at(60s + 250ms)) == "t=60.250s");
-  CHECK(fmt::format("{}", at(24h)) == "t=86400.000s");
-  CHECK(fmt::format("{}", at(1s + 999999999ns)) == "t=1.999s");  // below a millisecond: cut
+TEST_CASE("a TimePoint wrapped in since_epoch formats as seconds since the epoch with milliseconds") {
+  CHECK(fmt::format("{}", since_epoch(at(90s))) == "t=90.000s");
+  CHECK(fmt::format("{}", since_epoch(TimePoint{})) == "t=0.000s");
+  CHECK(fmt::format("{}", since_epoch(at(1ms))) == "t=0.001s");
+  CHECK(fmt::format("{}", since_epoch(at(60s + 250ms))) == "t=60.250s");
+  CHECK(fmt::format("{}", since_epoch(at(24h))) == "t=86400.000s");
+  CHECK(fmt::format("{}", since_epoch(at(1s + 999999999ns))) == "t=1.999s");  // below a millisecond: cut
 }
 
-TEST_CASE("a TimePoint before the epoch formats with a minus sign") {
-  CHECK(fmt::format("{}", at(-500ms)) == "t=-0.500s");
-  CHECK(fmt::format("{}", at(-90s)) == "t=-90.000s");
-  CHECK(fmt::format("{}", at(-1s - 5ms)) == "t=-1.005s");
+TEST_CASE("a TimePoint before the epoch wrapped in since_epoch formats with a minus sign") {
+  CHECK(fmt::format("{}", since_epoch(at(-500ms))) == "t=-0.500s");
+  CHECK(fmt::format("{}", since_epoch(at(-90s))) == "t=-90.000s");
+  CHECK(fmt::format("{}", since_epoch(at(-1s - 5ms))) == "t=-1.005s");
 }
 
 // ---------------------------------------------------------------------------------------------

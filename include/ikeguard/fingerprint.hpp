@@ -13,7 +13,8 @@ class Fingerprint {
  public:
   constexpr Fingerprint() noexcept = default;
 
-  /// Rebuilds a fingerprint from value() (for state handed between processes); 0 is unknown.
+  /// Rebuilds a fingerprint from value(), for tests and for handing one back to the guard that
+  /// made it (the key is that guard's; another guard's fingerprints never match). 0 is unknown.
   static constexpr Fingerprint from_value(std::uint64_t value) noexcept {
     Fingerprint fingerprint;
     fingerprint.value_ = value;

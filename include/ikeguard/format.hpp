@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // fmt formatters for every public type: fmt::format("{}", peer), "{}" for a Decision, etc.
 // Times print as seconds since the guard clock's epoch ("t=90.000s"), which is what a
-// ManualClock-driven test or a log line relative to daemon start needs.
+// ManualClock-driven test or a log line relative to daemon start needs. A bare TimePoint
+// (std::chrono::steady_clock::time_point) gets no formatter of ours: it is not our type;
+// wrap it with since_epoch().
 #pragma once
 
 #include <ikeguard/error.hpp>
@@ -52,6 +54,12 @@ constexpr std::string_view to_string(ErrorAction a) noexcept {
   return "invalid";
 }
 constexpr std::string_view to_string(Errc e) noexcept { return name(e); }
+
+/// A TimePoint to format as seconds since its clock's epoch: fmt::format("{}", since_epoch(t)).
+struct SinceEpoch {
+  TimePoint time;
+};
+constexpr SinceEpoch since_epoch(TimePoint time) noexcept { return SinceEpoch{time}; }
 
 namespace detail {
 /// Seconds with millisecond precision, the sign kept: "90.000s", "-0.500s".
@@ -124,11 +132,11 @@ struct fmt::formatter<ikeguard::Notice> : ikeguard::detail::plain_formatter {
 
 /// "t=90.000s"
 template <>
-struct fmt::formatter<ikeguard::TimePoint> : ikeguard::detail::plain_formatter {
+struct fmt::formatter<ikeguard::SinceEpoch> : ikeguard::detail::plain_formatter {
   template <class Context>
-  auto format(const ikeguard::TimePoint& t, Context& ctx) const -> decltype(ctx.out()) {
+  auto format(const ikeguard::SinceEpoch& t, Context& ctx) const -> decltype(ctx.out()) {
     auto out = fmt::format_to(ctx.out(), "t=");
-    return ikeguard::detail::format_seconds(out, t.time_since_epoch());
+    return ikeguard::detail::format_seconds(out, t.time.time_since_epoch());
   }
 };
 
@@ -138,7 +146,8 @@ struct fmt::formatter<ikeguard::Decision> : ikeguard::detail::plain_formatter {
   template <class Context>
   auto format(const ikeguard::Decision& d, Context& ctx) const -> decltype(ctx.out()) {
     if (d.verdict == ikeguard::Verdict::hold) {
-      return fmt::format_to(ctx.out(), "hold until {}, strikes {}", d.until, d.strikes);
+      return fmt::format_to(ctx.out(), "hold until {}, strikes {}", ikeguard::since_epoch(d.until),
+                            d.strikes);
     }
     return fmt::format_to(ctx.out(), "proceed, strikes {}", d.strikes);
   }
@@ -150,7 +159,8 @@ struct fmt::formatter<ikeguard::ErrorOutcome> : ikeguard::detail::plain_formatte
   template <class Context>
   auto format(const ikeguard::ErrorOutcome& o, Context& ctx) const -> decltype(ctx.out()) {
     if (o.action == ikeguard::ErrorAction::hold || o.action == ikeguard::ErrorAction::retry_later) {
-      return fmt::format_to(ctx.out(), "{} until {}, strikes {}", o.action, o.until, o.strikes);
+      return fmt::format_to(ctx.out(), "{} until {}, strikes {}", o.action,
+                            ikeguard::since_epoch(o.until), o.strikes);
     }
     return fmt::format_to(ctx.out(), "{}, strikes {}", o.action, o.strikes);
   }

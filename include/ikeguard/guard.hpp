@@ -57,7 +57,7 @@ struct Stats {
   std::uint64_t dropped_inbound = 0;      ///< on_inbound_proposal answered hold
   std::uint64_t notices_sent = 0;         ///< Transport::send_notice calls
   std::uint64_t notices_suppressed = 0;   ///< rejections inside an open receiver window: not sent
-  std::uint64_t errors_honoured = 0;      ///< on_inbound_error answered hold (T2 opened)
+  std::uint64_t errors_honoured = 0;      ///< on_inbound_error answered hold (T2 opened or open)
   std::uint64_t retried_now = 0;          ///< on_inbound_error answered retry_now
   std::uint64_t retried_later = 0;        ///< on_inbound_error answered retry_later
   std::uint64_t awaiting_confirmation = 0;///< of retried_later: unauthenticated, not yet confirmed
@@ -65,7 +65,7 @@ struct Stats {
   std::uint64_t unsolicited = 0;          ///< of ignored: Origin::unsolicited errors
   std::uint64_t fingerprint_lifts = 0;    ///< windows lifted by a changed configuration
   std::uint64_t established = 0;          ///< on_established calls
-  std::uint64_t evictions = 0;            ///< entries pushed out of a full table
+  std::uint64_t evictions = 0;            ///< entries with a window or strikes pushed out
   std::uint64_t peers_tracked = 0;        ///< entries in the table now
   std::uint64_t capacity = 0;             ///< Policy::max_peers
 };
@@ -78,7 +78,13 @@ struct Stats {
 /// by the keyed hash of the peer; a call locks one shard for a few hundred nanoseconds at most.
 ///
 /// Allocation: the peer table is allocated once, at construction, for Policy::max_peers
-/// entries. No member function allocates afterwards; a full table evicts (see on_local_rejection).
+/// entries. No member function allocates afterwards. The calls that record something new
+/// (on_local_rejection, on_inbound_error, on_outbound_proposal with a known fingerprint) insert;
+/// into a full table that evicts, in this order, an entry with no open window, then the one with
+/// the fewest strikes, then the one whose window ends first, chosen among the 32 entries nearest
+/// the newcomer's slot. on_inbound_proposal and on_established never insert. An entry with
+/// nothing left to remember is reclaimed when next looked at; one that only remembers the last
+/// proposal sent stays until evicted (first) or on_established.
 ///
 /// The guard calls Clock::now() once per call and Transport::send_notice() outside its locks.
 /// Both must outlive the guard.
@@ -122,8 +128,7 @@ class IKEGUARD_API NegotiationGuard {
   /// (T1, escalated), unless a window is already open for the same configuration: then nothing
   /// is sent (at most one notice per window) and the window is unchanged. A notice of another
   /// class (INVALID_KE_PAYLOAD, COOKIE, TEMPORARY_FAILURE ...) is sent and opens nothing:
-  /// the peer is meant to retry. Inserting into a full table evicts, in this order, an entry with
-  /// no open window, then the one with the fewest strikes, then the one whose window ends first.
+  /// the peer is meant to retry.
   /// The only call that is not noexcept: an exception thrown by Transport::send_notice
   /// propagates, after the window was opened.
   Decision on_local_rejection(const PeerKey& peer, const Notice& notice,

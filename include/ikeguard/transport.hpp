@@ -9,8 +9,10 @@
 namespace ikeguard {
 
 /// The daemon's way of sending an error notification to a peer (step B). The guard calls
-/// `send_notice` at most once per receiver window, never while holding a lock of its own, so an
-/// implementation may call back into the guard. It may be called from any daemon thread.
+/// `send_notice` from on_local_rejection: for a configuration error at most once per receiver
+/// window; for any other notice (INVALID_KE_PAYLOAD, COOKIE ...) every time, since the peer is
+/// meant to act on it. Never while holding a lock of its own, so an implementation may call back
+/// into the guard. It may be called from any daemon thread.
 class IKEGUARD_API Transport {
  public:
   virtual ~Transport() = default;
