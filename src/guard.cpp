@@ -283,7 +283,12 @@ NegotiationGuard::Shard& NegotiationGuard::shard_for(std::uint64_t hash) const n
 
 Duration NegotiationGuard::window_length(Shard& shard, Duration base,
                                          std::uint32_t strikes) const noexcept {
-  const double cap = static_cast<double>(policy_.max_window.count());
+  // max_window caps the sender's window; a receiver window shorter than the sender's keeps that
+  // proportion at the cap too, so a guarded sender's next attempt does not arrive while the
+  // receiver still drops (step C's T2 outlasting step B's T1, at every strike).
+  const double proportion =
+      std::min(1.0, static_cast<double>(base.count()) / static_cast<double>(policy_.sender_window.count()));
+  const double cap = static_cast<double>(policy_.max_window.count()) * proportion;
   double length = static_cast<double>(base.count()) *
                   std::pow(policy_.backoff, static_cast<double>(strikes > 0 ? strikes - 1 : 0));
   if (!(length < cap)) length = cap;
@@ -372,7 +377,9 @@ ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notic
   // A configuration error, trusted or confirmed. Several in-flight requests failing together
   // (one per CHILD_SA, say) are one failure: an open window is not escalated again.
   bump(shard.errors_honoured);
-  slot->confirmations = 0;
+  // The peer is confirmed to refuse this configuration: its later errors act at once, until a
+  // success, forgiveness, or a different configuration is sent.
+  slot->confirmations = static_cast<std::uint8_t>(policy_.unauthenticated_confirmations - 1);
   if (now < slot->sender_until && slot->sender_hold == SenderHold::configuration) {
     return {ErrorAction::hold, point(slot->sender_until), slot->sender_strikes};
   }

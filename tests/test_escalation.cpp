@@ -47,6 +47,7 @@ TEST_CASE("a backoff of 1 keeps every window at T") {
 TEST_CASE("a backoff of 1.5 grows the receiver window by half each time") {
   Policy policy = exact_policy();
   policy.backoff = 1.5;
+  policy.max_window = 600s;  // the receiver's cap is 600 * 30 / 60 = 300 s
   Fixture f(policy);
   const Notice npc = notice(notify_v2::no_proposal_chosen);
   const Duration expected[] = {30s, 45s, 67500ms, 101250ms, 151875ms, 227812500us, 300s};
@@ -148,4 +149,29 @@ TEST_CASE("a window that would pass the end of time ends at the clock's last ins
                                                   Origin::authenticated);
   CHECK(o.action == ErrorAction::hold);
   CHECK(o.until == TimePoint(Duration::max()));
+}
+
+TEST_CASE("the receiver window's cap keeps T1's proportion of T2, so it ends before the sender's") {
+  Fixture f;  // T1 30 s, T2 60 s, max_window 300 s: the receiver's cap is 150 s
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  const Duration expected[] = {30s, 60s, 120s, 150s, 150s};
+  for (const Duration length : expected) {
+    const Decision d = f.guard.on_local_rejection(responder, npc);
+    CHECK(d.until - f.clock.now() == length);
+    f.clock.set(d.until);
+  }
+}
+
+TEST_CASE("a receiver window longer than the sender's is capped at max_window itself") {
+  Policy policy = exact_policy();
+  policy.receiver_window = 120s;
+  policy.sender_window = 60s;
+  Fixture f(policy);
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  const Duration expected[] = {120s, 240s, 300s, 300s};
+  for (const Duration length : expected) {
+    const Decision d = f.guard.on_local_rejection(responder, npc);
+    CHECK(d.until - f.clock.now() == length);
+    f.clock.set(d.until);
+  }
 }

@@ -251,3 +251,26 @@ TEST_CASE("255 confirmations need 255 consecutive unauthenticated errors") {
   }
   CHECK(f.guard.on_inbound_error(responder, npc, Origin::answers_request).action == ErrorAction::hold);
 }
+
+TEST_CASE("once confirmed, a peer's later unauthenticated errors open the window at once") {
+  Fixture f;
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  f.guard.on_inbound_error(responder, npc, Origin::answers_request);
+  f.clock.set(at(2s));
+  REQUIRE(f.guard.on_inbound_error(responder, npc, Origin::answers_request).action == ErrorAction::hold);
+  f.clock.set(at(62s));
+  const ErrorOutcome next = f.guard.on_inbound_error(responder, npc, Origin::answers_request);
+  CHECK(next.action == ErrorAction::hold);
+  CHECK(next.strikes == 2);
+  CHECK(next.until == at(62s + 120s));
+}
+
+TEST_CASE("after a success the next unauthenticated error needs confirming again") {
+  Fixture f;
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  f.guard.on_inbound_error(responder, npc, Origin::answers_request);
+  f.guard.on_inbound_error(responder, npc, Origin::answers_request);
+  f.guard.on_established(responder);
+  CHECK(f.guard.on_inbound_error(responder, npc, Origin::answers_request).action ==
+        ErrorAction::retry_later);
+}

@@ -21,7 +21,8 @@ struct Policy {
   Duration sender_window = std::chrono::seconds(60);
   /// Growth per consecutive failure: the n-th opens T * backoff^(n-1), capped by max_window.
   double backoff = 2.0;
-  /// No window (before jitter) is longer than this.
+  /// Cap on the sender window before jitter; the receiver window is capped at
+  /// max_window * min(1, receiver_window / sender_window), so T2 outlasts T1 at every strike.
   Duration max_window = std::chrono::seconds(300);
   /// Consecutive unauthenticated (Origin::answers_request) configuration errors needed to open
   /// T2; the ones before answer retry_later (RFC 7296 2.21.1). 1 acts on the first; at most 255.
