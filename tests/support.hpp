@@ -64,8 +64,12 @@ struct Fixture {
 
 }  // namespace ikeguard::test
 
-// Failed checks print times and durations the way the library formats them.
+// Failed checks print errors by name, and times and durations the way the library formats them.
 namespace Catch {
+template <>
+struct StringMaker<ikeguard::Errc> {
+  static std::string convert(ikeguard::Errc e) { return ikeguard::name(e); }
+};
 template <>
 struct StringMaker<ikeguard::TimePoint> {
   static std::string convert(const ikeguard::TimePoint& t) { return fmt::format("{}", ikeguard::since_epoch(t)); }

@@ -24,7 +24,15 @@ namespace ikeguard {
   X(invalid_forgive_after, 8, "forgive_after must be positive")                          \
   X(invalid_max_peers, 9, "max_peers must be between 1 and 2^30")                         \
   X(out_of_memory, 10, "cannot allocate the peer table")                                  \
-  X(crypto_unavailable, 11, "libsodium failed to initialise")
+  X(crypto_unavailable, 11, "libsodium failed to initialise")                            \
+  X(wire_truncated, 12, "message shorter than its headers say")                          \
+  X(wire_bad_length, 13, "a length field is inconsistent with the message")              \
+  X(wire_bad_version, 14, "not an IKE message of the expected version")                  \
+  X(wire_too_many_payloads, 15, "more payloads than a negotiation message can carry")    \
+  X(wire_unknown_critical_payload, 16, "an unknown payload is marked critical")          \
+  X(wire_malformed_payload, 17, "a payload's contents do not fit its type")              \
+  X(wire_buffer_too_small, 18, "the output buffer cannot hold the message")              \
+  X(wire_invalid_proposal, 19, "the proposal text names no known transform set")
 
 /// What went wrong. `ok` is zero; every other value names one invalid input or resource.
 enum class Errc : std::uint8_t {
@@ -78,6 +86,7 @@ class Result {
   T* operator->() noexcept { return &*value_; }
   const T* operator->() const noexcept { return &*value_; }
   T& operator*() & noexcept { return *value_; }
+  const T& operator*() const& noexcept { return *value_; }
 
  private:
   std::optional<T> value_;

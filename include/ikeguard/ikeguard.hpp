@@ -13,3 +13,7 @@
 #include <ikeguard/policy.hpp>
 #include <ikeguard/transport.hpp>
 #include <ikeguard/version.hpp>
+#include <ikeguard/wire/ikev1.hpp>
+#include <ikeguard/wire/ikev2.hpp>
+#include <ikeguard/wire/key_exchange.hpp>
+#include <ikeguard/wire/proposal.hpp>

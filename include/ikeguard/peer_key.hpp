@@ -116,7 +116,7 @@ class IKEGUARD_API PeerKey {
   std::uint32_t scope_ = 0;
   std::uint16_t port_ = 0;
   Family family_ = Family::none;
-  std::uint8_t reserved_ = 0;  // keeps the object free of padding: hashed and compared as bytes
+  [[maybe_unused]] std::uint8_t reserved_ = 0;  // keeps the object free of padding: hashed and compared as bytes
 };
 
 static_assert(sizeof(PeerKey) == 24, "PeerKey is hashed as its 24 bytes");

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes seed corpora for the fuzz targets from the captures (classic pcap, Ethernet/IPv4/UDP).
+
+    make_seeds.py CAPTURES_DIR OUT_DIR
+
+OUT_DIR/fuzz_ikev2 and OUT_DIR/fuzz_ikev1 get every UDP payload (the IKE message, the non-ESP
+marker of port 4500 stripped) of the matching major version; OUT_DIR/fuzz_proposals gets the
+body of each IKEv2 SA payload, found by walking the cleartext payload chain, and a few proposal
+strings. One file per distinct input, named by its SHA-1 as libFuzzer names its own.
+Run at fuzz time: the corpora are build output, never committed.
+"""
+import hashlib
+import pathlib
+import struct
+import sys
+
+PROPOSAL_TEXTS = [
+    b"aes128-sha256-x25519",
+    b"aes256gcm16-prfsha384-ecp384",
+    b"aes128-sha256-modp2048-x25519",
+    b"aes192-sha1-prfsha512-modp1024-ecp256",
+]
+
+
+def udp_payloads(path):
+    """Yields the UDP payload of every IPv4/UDP frame of a classic pcap file."""
+    data = path.read_bytes()
+    if len(data) < 24:
+        raise ValueError(f"{path}: shorter than a pcap header")
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        order = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        order = ">"
+    else:
+        raise ValueError(f"{path}: not a classic pcap file")
+    (linktype,) = struct.unpack(order + "I", data[20:24])
+    if linktype != 1:
+        raise ValueError(f"{path}: link type {linktype} is not Ethernet")
+    offset = 24
+    while offset + 16 <= len(data):
+        _, _, captured, _ = struct.unpack(order + "IIII", data[offset:offset + 16])
+        offset += 16
+        frame = data[offset:offset + captured]
+        offset += captured
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+            continue
+        ip = frame[14:]
+        if ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 0x0F) * 4
+        (total,) = struct.unpack(">H", ip[2:4])
+        udp = ip[ihl:total]
+        if len(udp) < 8:
+            continue
+        source_port, destination_port, length = struct.unpack(">HHH", udp[:6])
+        payload = udp[8:length]
+        if 4500 in (source_port, destination_port) and payload[:4] == b"\x00\x00\x00\x00":
+            payload = payload[4:]
+        yield payload
+
+
+def ikev2_sa_bodies(message):
+    """Yields the body of each SA payload in an IKEv2 message's cleartext chain."""
+    if len(message) < 28:
+        return
+    next_payload, offset = message[16], 28
+    while next_payload != 0 and offset + 4 <= len(message):
+        (length,) = struct.unpack(">H", message[offset + 2:offset + 4])
+        if length < 4 or offset + length > len(message):
+            return
+        if next_payload == 33:
+            yield message[offset + 4:offset + length]
+        if next_payload in (46, 53):  # SK, SKF: the rest is encrypted
+            return
+        next_payload, offset = message[offset], offset + length
+
+
+def write(directory, data):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+def main(argv):
+    if len(argv) != 3:
+        sys.exit(__doc__)
+    captures, out = pathlib.Path(argv[1]), pathlib.Path(argv[2])
+    pcaps = sorted(captures.glob("*.pcap"))
+    if not pcaps:
+        sys.exit(f"no .pcap files in {captures}")
+    for pcap in pcaps:
+        for message in udp_payloads(pcap):
+            if len(message) < 28:
+                continue
+            major = message[17] >> 4
+            if major == 2:
+                write(out / "fuzz_ikev2", message)
+                for body in ikev2_sa_bodies(message):
+                    write(out / "fuzz_proposals", body)
+            elif major == 1:
+                write(out / "fuzz_ikev1", message)
+    for text in PROPOSAL_TEXTS:
+        write(out / "fuzz_proposals", text)
+    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals"):
+        count = len(list((out / target).iterdir())) if (out / target).is_dir() else 0
+        print(f"{target}: {count} seeds")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
