@@ -473,7 +473,9 @@ int main(int argc, char** argv) {
   fmt::print("{:<34} {:>12} {:>12} {:>9}   {:>10} {:>10}\n", "", "guard off", "guard on", "off/on",
              "off/hour", "on/hour");
   const auto row = [&](const char* name, std::uint64_t a, std::uint64_t b) {
-    const std::string ratio = b == 0 ? std::string("inf") : fmt::format("{:.1f}x", static_cast<double>(a) / static_cast<double>(b));
+    const std::string ratio = a == 0 || b == 0 ? std::string("-")
+                                               : fmt::format("{:.1f}x", static_cast<double>(a) /
+                                                                            static_cast<double>(b));
     fmt::print("{:<34} {:>12} {:>12} {:>9}   {:>10.1f} {:>10.1f}\n", name, a, b, ratio,
                per_hour(a, length), per_hour(b, length));
   };
