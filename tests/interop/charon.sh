@@ -267,6 +267,10 @@ charon_start() {
       tail -n 20 "$dir/charon.out" 2>/dev/null
       echo "--- charon.log:"
       tail -n 20 "$dir/charon.log" 2>/dev/null
+      if grep -q "cannot change root filesystem propagation" "$dir/charon.out" 2>/dev/null; then
+        echo "charon.sh: hint: / is not a mount point (a chroot?): unshare cannot make it private;" \
+          "bind-mount the root directory onto itself before entering it"
+      fi
     } >&2
     charon_stop "$dir" >/dev/null 2>&1
     kill -KILL "$launcher" 2>/dev/null || true
