@@ -4,6 +4,7 @@
 #include <ikeguard/wire/ikev2.hpp>  // max_payloads: the same bound for both versions
 
 #include "endian.hpp"
+#include "header.hpp"
 
 namespace ikeguard::wire {
 namespace {
@@ -42,21 +43,20 @@ std::optional<Notice> Ikev1Message::error_notice() const noexcept {
 }
 
 Result<Ikev1Message> parse_ikev1(Bytes message) noexcept {
-  if (message.data == nullptr || message.size < isakmp_header_size) return Errc::wire_truncated;
+  detail::Header header;
+  if (const Errc error = detail::read_header(message, isakmp_version_1_0, header); error != Errc::ok) {
+    return error;
+  }
   const std::uint8_t* const p = message.data;
-  if ((p[17] >> 4) != (isakmp_version_1_0 >> 4)) return Errc::wire_bad_version;
 
   Ikev1Message m;
-  m.initiator_cookie = load_u64(p);
-  m.responder_cookie = load_u64(p + 8);
-  m.first_payload = p[16];
-  m.exchange_type = p[18];
-  m.flags = p[19];
-  m.message_id = load_u32(p + 20);
-  m.length = load_u32(p + 24);
-  if (m.length < isakmp_header_size) return Errc::wire_bad_length;
-  if (m.length > message.size) return Errc::wire_truncated;
-  if (m.length < message.size) return Errc::wire_bad_length;
+  m.initiator_cookie = header.initiator_spi;
+  m.responder_cookie = header.responder_spi;
+  m.first_payload = header.first_payload;
+  m.exchange_type = header.exchange_type;
+  m.flags = header.flags;
+  m.message_id = header.message_id;
+  m.length = header.length;
   if ((m.flags & flags_v1::encryption) != 0) {
     m.encrypted = true;  // every payload is ciphertext; the payload lengths are inside it
     return m;

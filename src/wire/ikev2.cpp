@@ -4,6 +4,7 @@
 #include <ikeguard/wire/proposal.hpp>
 
 #include "endian.hpp"
+#include "header.hpp"
 
 namespace ikeguard::wire {
 namespace {
@@ -111,21 +112,20 @@ std::optional<std::uint16_t> Ikev2Message::ke_group() const noexcept {
 }
 
 Result<Ikev2Message> parse_ikev2(Bytes message) noexcept {
-  if (message.data == nullptr || message.size < ike_header_size) return Errc::wire_truncated;
+  detail::Header header;
+  if (const Errc error = detail::read_header(message, ike_version_2_0, header); error != Errc::ok) {
+    return error;
+  }
   const std::uint8_t* const p = message.data;
-  if ((p[17] >> 4) != (ike_version_2_0 >> 4)) return Errc::wire_bad_version;
 
   Ikev2Message m;
-  m.initiator_spi = load_u64(p);
-  m.responder_spi = load_u64(p + 8);
-  m.first_payload = p[16];
-  m.exchange_type = p[18];
-  m.flags = p[19];
-  m.message_id = load_u32(p + 20);
-  m.length = load_u32(p + 24);
-  if (m.length < ike_header_size) return Errc::wire_bad_length;
-  if (m.length > message.size) return Errc::wire_truncated;
-  if (m.length < message.size) return Errc::wire_bad_length;
+  m.initiator_spi = header.initiator_spi;
+  m.responder_spi = header.responder_spi;
+  m.first_payload = header.first_payload;
+  m.exchange_type = header.exchange_type;
+  m.flags = header.flags;
+  m.message_id = header.message_id;
+  m.length = header.length;
 
   std::size_t offset = ike_header_size;
   std::uint8_t type = m.first_payload;
