@@ -32,7 +32,16 @@ namespace ikeguard {
   X(wire_unknown_critical_payload, 16, "an unknown payload is marked critical")          \
   X(wire_malformed_payload, 17, "a payload's contents do not fit its type")              \
   X(wire_buffer_too_small, 18, "the output buffer cannot hold the message")              \
-  X(wire_invalid_proposal, 19, "the proposal text names no known transform set")
+  X(wire_invalid_proposal, 19, "the proposal text names no known transform set")         \
+  X(invalid_argument, 20, "a required argument is missing or out of range")              \
+  X(unsupported_address_family, 21, "the address is neither IPv4 nor IPv6 with a port")  \
+  X(snapshot_buffer_too_small, 22, "the buffer cannot hold the snapshot")                 \
+  X(snapshot_truncated, 23, "the snapshot is shorter or longer than its header says")    \
+  X(snapshot_not_a_snapshot, 24, "not an ikeguard snapshot")                              \
+  X(snapshot_unsupported_version, 25, "the snapshot's format version is not supported")  \
+  X(snapshot_unauthenticated, 26, "the snapshot's MAC does not verify: altered, or another key") \
+  X(snapshot_malformed, 27, "a snapshot record is invalid")                               \
+  X(internal_error, 28, "an unexpected exception reached the C API boundary")
 
 /// What went wrong. `ok` is zero; every other value names one invalid input or resource.
 enum class Errc : std::uint8_t {

@@ -9,6 +9,7 @@
 #include <ikeguard/notify.hpp>
 #include <ikeguard/peer_key.hpp>
 #include <ikeguard/policy.hpp>
+#include <ikeguard/snapshot.hpp>
 #include <ikeguard/transport.hpp>
 
 #include <atomic>
@@ -141,6 +142,29 @@ class IKEGUARD_API NegotiationGuard {
   /// The keyed digest of a proposal and its policy (not the key material). Same bytes, same
   /// guard: same fingerprint; never unknown.
   Fingerprint fingerprint(const void* data, std::size_t size) const noexcept;
+
+  /// The most bytes snapshot() can need for this guard: a full table,
+  /// snapshot_format::size_for(Policy::max_peers).
+  std::size_t snapshot_bound() const noexcept;
+
+  /// Writes every entry's windows (as time still to run), strikes, pending confirmations and
+  /// fingerprints into `out`, authenticated under `key`; returns the bytes written. The table
+  /// is locked shard by shard in one fixed order and held until the copy is complete, so the
+  /// snapshot is one consistent instant. Errc::snapshot_buffer_too_small (nothing written
+  /// past `size`) when `size` cannot hold the entries present; snapshot_bound() always can.
+  /// Does not allocate.
+  Result<std::size_t> snapshot(void* out, std::size_t size, const SnapshotKey& key) const noexcept;
+
+  /// Replaces the table with a snapshot's entries, windows resuming from now with the time
+  /// they had left (capped by this guard's max_window and jitter). Checked in full before
+  /// anything changes: a truncated, altered, foreign-key or other-version snapshot is refused
+  /// with its Errc and the guard is untouched. More entries than max_peers: those whose windows
+  /// end latest are kept, the rest are counted in RestoreReport::dropped. Adopts the snapshot's
+  /// fingerprint key, so fingerprints computed by the guard that wrote it still match; call it
+  /// at daemon start, before fingerprint() and not concurrently with it (other calls may run:
+  /// they wait for the table). Counters (stats()) are not part of a snapshot.
+  /// Allocates a temporary index only when the snapshot holds more than max_peers entries.
+  Result<RestoreReport> restore(const void* data, std::size_t size, const SnapshotKey& key) noexcept;
 
   /// Cheap: no lock; sums per-shard counters.
   Stats stats() const noexcept;

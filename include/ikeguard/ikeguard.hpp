@@ -11,6 +11,7 @@
 #include <ikeguard/notify.hpp>
 #include <ikeguard/peer_key.hpp>
 #include <ikeguard/policy.hpp>
+#include <ikeguard/snapshot.hpp>
 #include <ikeguard/transport.hpp>
 #include <ikeguard/version.hpp>
 #include <ikeguard/wire/ikev1.hpp>
