@@ -3,6 +3,8 @@
 // never reaches a daemon's headers.
 #include <ikeguard/guard.hpp>
 
+#include "wire/endian.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -466,6 +469,298 @@ Fingerprint NegotiationGuard::fingerprint(const void* data, std::size_t size) co
   std::uint64_t value;
   std::memcpy(&value, digest, sizeof value);
   return Fingerprint::from_value(value == 0 ? 1 : value);  // 0 means unknown
+}
+
+// ---- Snapshots ---------------------------------------------------------------------------------
+
+namespace {
+
+namespace format = snapshot_format;
+using wire::detail::load_u16;
+using wire::detail::load_u32;
+using wire::detail::load_u64;
+using wire::detail::store_u16;
+using wire::detail::store_u32;
+using wire::detail::store_u64;
+
+constexpr unsigned char snapshot_magic[8] = {'I', 'K', 'E', 'G', 'S', 'N', 'A', 'P'};
+constexpr std::size_t nonce_size = 16;
+constexpr std::size_t key_offset = 32;  // after magic, version, record size, count, nonce
+constexpr std::uint64_t no_failure = ~std::uint64_t{0};
+static_assert(key_offset + 32 == format::header_size);
+static_assert(crypto_auth_BYTES == format::mac_size);
+static_assert(crypto_auth_KEYBYTES == sizeof(SnapshotKey::bytes));
+
+// Two keys from the daemon's one: the MAC key, and a pad per nonce that hides the fingerprint key.
+void derive_mac_key(const SnapshotKey& key, unsigned char (&out)[crypto_auth_KEYBYTES]) noexcept {
+  static constexpr char label[] = "ikeguard snapshot mac key";
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(label), sizeof label - 1,
+                     key.bytes.data(), key.bytes.size());
+}
+
+void derive_pad(const SnapshotKey& key, const std::uint8_t* nonce, unsigned char (&out)[32]) noexcept {
+  static constexpr char label[] = "ikeguard snapshot fingerprint key pad";
+  unsigned char message[sizeof label - 1 + nonce_size];
+  std::memcpy(message, label, sizeof label - 1);
+  std::memcpy(message + sizeof label - 1, nonce, nonce_size);
+  crypto_generichash(out, sizeof out, message, sizeof message, key.bytes.data(), key.bytes.size());
+}
+
+// One record, decoded and checked.
+struct SnapshotRecord {
+  PeerKey peer;
+  std::uint8_t hold = 0;
+  std::uint8_t confirmations = 0;
+  std::uint16_t sender_strikes = 0;
+  std::uint16_t receiver_strikes = 0;
+  std::uint64_t sender_remaining = 0;
+  std::uint64_t receiver_remaining = 0;
+  std::uint64_t since_failure = no_failure;
+  std::uint64_t sender_fingerprint = 0;
+  std::uint64_t receiver_fingerprint = 0;
+
+  std::uint64_t latest_end() const noexcept { return std::max(sender_remaining, receiver_remaining); }
+};
+
+bool all_zero(const std::uint8_t* p, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+// False when the record could not have been written by snapshot().
+bool decode_record(const std::uint8_t* p, SnapshotRecord& record) noexcept {
+  const std::uint8_t family = p[0];
+  record.hold = p[1];
+  record.confirmations = p[2];
+  if (p[3] != 0 || load_u16(p + 10) != 0) return false;
+  if (record.hold > static_cast<std::uint8_t>(SenderHold::configuration)) return false;
+  const std::uint16_t port = load_u16(p + 4);
+  record.sender_strikes = load_u16(p + 6);
+  record.receiver_strikes = load_u16(p + 8);
+  const std::uint32_t scope = load_u32(p + 12);
+  const std::uint8_t* address = p + 16;
+  if (family == 4) {
+    if (!all_zero(address + 4, 12)) return false;
+    record.peer = PeerKey::ipv4({address[0], address[1], address[2], address[3]}, port, scope);
+  } else if (family == 6) {
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), address, bytes.size());
+    record.peer = PeerKey::ipv6(bytes, port, scope);
+    if (record.peer.family() != PeerKey::Family::ipv6) return false;  // v4-mapped: never written
+  } else {
+    return false;
+  }
+  record.sender_remaining = load_u64(p + 32);
+  record.receiver_remaining = load_u64(p + 40);
+  record.since_failure = load_u64(p + 48);
+  record.sender_fingerprint = load_u64(p + 56);
+  record.receiver_fingerprint = load_u64(p + 64);
+  const auto limit = static_cast<std::uint64_t>(std::numeric_limits<Ticks>::max());
+  if (record.sender_remaining > limit || record.receiver_remaining > limit) return false;
+  if (record.since_failure != no_failure && record.since_failure > limit) return false;
+  // A hold kind without a window, or a window without a hold kind, is not a state the guard has.
+  if ((record.sender_remaining == 0) != (record.hold == 0)) return false;
+  const bool counted = record.sender_strikes != 0 || record.receiver_strikes != 0 ||
+                       record.confirmations != 0;
+  if (counted != (record.since_failure != no_failure)) return false;
+  const bool remembers = record.sender_remaining != 0 || record.receiver_remaining != 0 ||
+                         counted || record.sender_fingerprint != 0;
+  return remembers;  // snapshot() writes no entry with nothing to remember
+}
+
+}  // namespace
+
+std::size_t NegotiationGuard::snapshot_bound() const noexcept {
+  return format::size_for(policy_.max_peers);
+}
+
+Result<std::size_t> NegotiationGuard::snapshot(void* out, std::size_t size,
+                                               const SnapshotKey& key) const noexcept {
+  if (out == nullptr) return Errc::invalid_argument;
+  const Ticks now = ticks(clock_.now());
+  // Every shard, in index order (no other call holds two locks): one consistent instant.
+  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
+  struct Unlock {
+    const NegotiationGuard& guard;
+    ~Unlock() {
+      for (std::uint32_t i = guard.shard_count_; i-- > 0;) guard.shards_[i].mutex.unlock();
+    }
+  } unlock{*this};
+
+  // What an entry would say if it were looked at now: lapsed strikes forgiven, idle ones skipped.
+  const auto current = [&](const Slot& slot, Slot& copy) {
+    if (slot.hash == 0) return false;
+    copy = slot;
+    forgive(copy, now);
+    if (now >= copy.sender_until) {
+      copy.sender_until = never;
+      copy.sender_hold = SenderHold::none;
+    }
+    if (now >= copy.receiver_until) copy.receiver_until = never;
+    return !copy.idle(now);
+  };
+  const std::size_t slot_count = std::size_t{shard_count_} * (std::size_t{shards_[0].mask} + 1);
+  std::size_t entries = 0;
+  Slot copy;
+  for (std::size_t i = 0; i < slot_count; ++i) if (current(slots_[i], copy)) ++entries;
+  const std::size_t total = format::size_for(entries);
+  if (size < total) return Errc::snapshot_buffer_too_small;
+
+  auto* p = static_cast<std::uint8_t*>(out);
+  std::memcpy(p, snapshot_magic, sizeof snapshot_magic);
+  store_u16(p + 8, format::version);
+  store_u16(p + 10, static_cast<std::uint16_t>(format::record_size));
+  store_u32(p + 12, static_cast<std::uint32_t>(entries));
+  randombytes_buf(p + 16, nonce_size);
+  unsigned char pad[32];
+  derive_pad(key, p + 16, pad);
+  for (std::size_t i = 0; i < sizeof pad; ++i) {
+    p[key_offset + i] = static_cast<std::uint8_t>(fingerprint_key_[i] ^ pad[i]);
+  }
+  sodium_memzero(pad, sizeof pad);
+
+  std::uint8_t* record = p + format::header_size;
+  const auto remaining = [now](Ticks until) {
+    return until > now ? static_cast<std::uint64_t>(until - now) : std::uint64_t{0};
+  };
+  for (std::size_t i = 0; i < slot_count; ++i) {
+    if (!current(slots_[i], copy)) continue;
+    std::memset(record, 0, format::record_size);
+    const PeerKey& peer = copy.peer;
+    record[0] = peer.family() == PeerKey::Family::ipv4 ? 4 : 6;
+    record[1] = static_cast<std::uint8_t>(copy.sender_hold);
+    record[2] = copy.confirmations;
+    store_u16(record + 4, peer.port());
+    store_u16(record + 6, copy.sender_strikes);
+    store_u16(record + 8, copy.receiver_strikes);
+    store_u32(record + 12, peer.scope());
+    std::memcpy(record + 16, peer.address().data(), peer.family() == PeerKey::Family::ipv4 ? 4 : 16);
+    store_u64(record + 32, remaining(copy.sender_until));
+    store_u64(record + 40, remaining(copy.receiver_until));
+    const bool counted = (copy.sender_strikes | copy.receiver_strikes | copy.confirmations) != 0;
+    const Ticks since = copy.last_failure == never ? 0 : now - copy.last_failure;
+    store_u64(record + 48, counted ? static_cast<std::uint64_t>(since) : no_failure);
+    store_u64(record + 56, copy.sender_fingerprint);
+    store_u64(record + 64, copy.receiver_fingerprint);
+    record += format::record_size;
+  }
+
+  unsigned char mac_key[crypto_auth_KEYBYTES];
+  derive_mac_key(key, mac_key);
+  crypto_auth(record, p, total - format::mac_size, mac_key);
+  sodium_memzero(mac_key, sizeof mac_key);
+  return total;
+}
+
+Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t size,
+                                                const SnapshotKey& key) noexcept {
+  if (data == nullptr) return Errc::invalid_argument;
+  const auto* p = static_cast<const std::uint8_t*>(data);
+
+  // 1. Everything is checked before anything changes.
+  if (std::memcmp(p, snapshot_magic, std::min(size, sizeof snapshot_magic)) != 0) {
+    return Errc::snapshot_not_a_snapshot;
+  }
+  if (size < format::size_for(0)) return Errc::snapshot_truncated;
+  if (load_u16(p + 8) != format::version) return Errc::snapshot_unsupported_version;
+  if (load_u16(p + 10) != format::record_size) return Errc::snapshot_not_a_snapshot;
+  const std::uint32_t count = load_u32(p + 12);
+  constexpr std::size_t most_records =
+      (std::numeric_limits<std::size_t>::max() - format::size_for(0)) / format::record_size;
+  if (count > most_records || size != format::size_for(count)) return Errc::snapshot_truncated;
+  unsigned char mac_key[crypto_auth_KEYBYTES];
+  derive_mac_key(key, mac_key);
+  const int verified = crypto_auth_verify(p + size - format::mac_size, p, size - format::mac_size, mac_key);
+  sodium_memzero(mac_key, sizeof mac_key);
+  if (verified != 0) return Errc::snapshot_unauthenticated;
+
+  const std::uint8_t* records = p + format::header_size;
+  SnapshotRecord record;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (!decode_record(records + std::size_t{i} * format::record_size, record)) {
+      return Errc::snapshot_malformed;
+    }
+  }
+
+  // 2. More entries than this guard holds: keep the windows that end latest. `threshold` is the
+  // smallest end kept; of the entries ending exactly then, only `at_threshold` are kept.
+  std::uint64_t threshold = 0;
+  std::size_t at_threshold = count;
+  if (count > policy_.max_peers) {
+    std::unique_ptr<std::uint64_t[]> ends(new (std::nothrow) std::uint64_t[count]);
+    if (!ends) return Errc::out_of_memory;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      decode_record(records + std::size_t{i} * format::record_size, record);
+      ends[i] = record.latest_end();
+    }
+    const std::size_t keep = policy_.max_peers;
+    std::nth_element(ends.get(), ends.get() + (count - keep), ends.get() + count);
+    threshold = ends[count - keep];
+    std::size_t above = 0;
+    for (std::uint32_t i = 0; i < count; ++i) if (ends[i] > threshold) ++above;
+    at_threshold = keep - above;
+  }
+
+  // 3. Replace the table under every lock.
+  const Ticks now = ticks(clock_.now());
+  const double stretch = 1.0 + policy_.jitter;
+  const double cap_ticks = static_cast<double>(policy_.max_window.count()) * stretch;
+  const auto cap = [cap_ticks](std::uint64_t remaining) {
+    const double r = static_cast<double>(remaining);
+    return r > cap_ticks ? static_cast<std::uint64_t>(cap_ticks) : remaining;
+  };
+  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
+  const std::size_t slot_count = std::size_t{shard_count_} * (std::size_t{shards_[0].mask} + 1);
+  std::fill(slots_, slots_ + slot_count, Slot{});
+  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].count.store(0, std::memory_order_relaxed);
+  tracked_.store(0, std::memory_order_relaxed);
+  unsigned char pad[32];
+  derive_pad(key, p + 16, pad);
+  for (std::size_t i = 0; i < sizeof pad; ++i) {
+    fingerprint_key_[i] = static_cast<unsigned char>(p[key_offset + i] ^ pad[i]);
+  }
+  sodium_memzero(pad, sizeof pad);
+
+  RestoreReport report;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    decode_record(records + std::size_t{i} * format::record_size, record);
+    const std::uint64_t end = record.latest_end();
+    if (end < threshold || (end == threshold && at_threshold == 0)) {
+      ++report.dropped;
+      continue;
+    }
+    if (end == threshold) --at_threshold;
+    const std::uint64_t h = hash(record.peer);
+    Shard& shard = shard_for(h);
+    if (shard.find(h, record.peer) != nullptr) {  // snapshot() never writes a peer twice
+      ++report.dropped;
+      continue;
+    }
+    const std::size_t before = tracked_.load(std::memory_order_relaxed);
+    Slot& slot = shard.insert(h, record.peer, now);
+    if (tracked_.load(std::memory_order_relaxed) == before) ++report.dropped;  // shard overflow
+    const std::uint64_t sender = cap(record.sender_remaining);
+    const std::uint64_t receiver = cap(record.receiver_remaining);
+    slot.sender_until = sender != 0 ? add_saturating(now, Duration(static_cast<Ticks>(sender))) : never;
+    slot.receiver_until =
+        receiver != 0 ? add_saturating(now, Duration(static_cast<Ticks>(receiver))) : never;
+    slot.sender_hold = static_cast<SenderHold>(record.hold);
+    // Longer ago than forgive_after is as good as forgive_after: the strikes lapse when next seen.
+    const auto forgive_ticks = static_cast<std::uint64_t>(policy_.forgive_after.count());
+    slot.last_failure = record.since_failure != no_failure
+                            ? now - static_cast<Ticks>(std::min(record.since_failure, forgive_ticks))
+                            : never;
+    slot.sender_fingerprint = record.sender_fingerprint;
+    slot.receiver_fingerprint = record.receiver_fingerprint;
+    slot.sender_strikes = record.sender_strikes;
+    slot.receiver_strikes = record.receiver_strikes;
+    slot.confirmations = record.confirmations;
+  }
+  report.restored = tracked_.load(std::memory_order_relaxed);
+  for (std::uint32_t i = shard_count_; i-- > 0;) shards_[i].mutex.unlock();
+  return report;
 }
 
 Stats NegotiationGuard::stats() const noexcept {

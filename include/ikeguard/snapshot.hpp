@@ -21,7 +21,7 @@ struct RestoreReport {
   std::size_t dropped = 0;   ///< entries left out: beyond max_peers (those ending soonest go first)
 };
 
-/// The snapshot format, version 1. Every integer is little-endian.
+/// The snapshot format, version 1. Every integer is in network byte order (big-endian).
 ///
 ///   header   8  magic "IKEGSNAP"
 ///            2  format version (1)
@@ -30,8 +30,19 @@ struct RestoreReport {
 ///           16  random nonce
 ///           32  the guard's fingerprint key, encrypted under a pad derived from the daemon's
 ///               key and the nonce (fingerprints computed before a restart stay valid after it)
-///   records     count x 72 bytes: peer, remaining window times, strikes, fingerprints
+///   records     count x 72 bytes, each:
+///            1  address family (4 or 6)      1  sender hold kind (0 none, 1 retry, 2 config)
+///            1  pending confirmations        1  zero
+///            2  port    2  sender strikes    2  receiver strikes    2  zero
+///            4  scope  16  address (IPv4: the first 4 bytes, the rest zero)
+///            8  sender window: nanoseconds still to run (0: not open)
+///            8  receiver window: nanoseconds still to run (0: not open)
+///            8  nanoseconds since the last failure (all ones: none counted)
+///            8  fingerprint of the last proposal sent   8  fingerprint the receiver rejected
 ///   mac     32  crypto_auth over everything before it
+///
+/// Keys: the MAC key is BLAKE2b-256 keyed with the daemon's key over "ikeguard snapshot mac key";
+/// the pad is BLAKE2b-256 keyed with it over "ikeguard snapshot fingerprint key pad" + nonce.
 ///
 /// Windows are stored as the time they still had to run, so the clock after a restart may
 /// start anywhere; the time the daemon was down is not subtracted (a window restored is at

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Network byte order, one byte at a time: no unaligned multi-byte loads or stores. Internal to
-// the wire codec; every caller has checked the bounds before calling.
+// the wire codec and the snapshot format; every caller has checked the bounds before calling.
 #pragma once
 
 #include <cstddef>
