@@ -667,9 +667,11 @@ Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t si
   if (load_u16(p + 8) != format::version) return Errc::snapshot_unsupported_version;
   if (load_u16(p + 10) != format::record_size) return Errc::snapshot_not_a_snapshot;
   const std::uint32_t count = load_u32(p + 12);
-  constexpr std::size_t most_records =
-      (std::numeric_limits<std::size_t>::max() - format::size_for(0)) / format::record_size;
-  if (count > most_records || size != format::size_for(count)) return Errc::snapshot_truncated;
+  // The second test catches a size_for() that wrapped (a 32-bit size_t and a huge count).
+  if (size != format::size_for(count) ||
+      (size - format::size_for(0)) / format::record_size != count) {
+    return Errc::snapshot_truncated;
+  }
   unsigned char mac_key[crypto_auth_KEYBYTES];
   derive_mac_key(key, mac_key);
   const int verified = crypto_auth_verify(p + size - format::mac_size, p, size - format::mac_size, mac_key);

@@ -7,10 +7,14 @@
 OUT_DIR/fuzz_ikev2 and OUT_DIR/fuzz_ikev1 get every UDP payload (the IKE message, the non-ESP
 marker of port 4500 stripped) of the matching major version; OUT_DIR/fuzz_proposals gets the
 body of each IKEv2 SA payload, found by walking the cleartext payload chain, and a few proposal
-strings. One file per distinct input, named by its SHA-1 as libFuzzer names its own.
+strings; OUT_DIR/fuzz_restore gets snapshots of a few entries, sealed and unsealed (the format
+of include/ikeguard/snapshot.hpp; the first byte is the target's mode). One file per distinct
+input, named by its SHA-1 as libFuzzer names its own.
 Run at fuzz time: the corpora are build output, never committed.
 """
 import hashlib
+import hmac
+import ipaddress
 import pathlib
 import struct
 import sys
@@ -82,6 +86,50 @@ def write(directory, data):
     (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
 
 
+SECOND = 1_000_000_000
+
+
+def snapshot_record(address, port, scope=0, hold=0, confirmations=0, sender_strikes=0,
+                    receiver_strikes=0, sender_left=0, receiver_left=0, since_failure=None,
+                    sender_fingerprint=0, receiver_fingerprint=0):
+    ip = ipaddress.ip_address(address)
+    family = 4 if ip.version == 4 else 6
+    raw = ip.packed.ljust(16, b"\0")
+    since = 0xFFFFFFFFFFFFFFFF if since_failure is None else since_failure
+    return struct.pack(">BBBBHHHHI16sQQQQQ", family, hold, confirmations, 0, port, sender_strikes,
+                       receiver_strikes, 0, scope, raw, sender_left, receiver_left, since,
+                       sender_fingerprint, receiver_fingerprint)
+
+
+SNAPSHOT_RECORDS = [
+    snapshot_record("192.0.2.1", 500, receiver_strikes=1, receiver_left=30 * SECOND,
+                    since_failure=0, receiver_fingerprint=0x1111),
+    snapshot_record("2001:db8::2", 4500, hold=2, confirmations=1, sender_strikes=1,
+                    sender_left=60 * SECOND, since_failure=5 * SECOND, sender_fingerprint=0x2222),
+    snapshot_record("198.51.100.7", 500, scope=3, sender_fingerprint=0x3333),
+]
+# More than the fuzz target's guard holds (8): the latest-ending are kept.
+CROWD = [snapshot_record(f"10.0.0.{i}", 500, receiver_strikes=1, receiver_left=i * SECOND,
+                         since_failure=0) for i in range(1, 13)]
+
+
+def sealed_snapshot(records, key=bytes(i * 7 % 256 for i in range(32))):
+    """A complete snapshot under the fuzz target's key, sealed as the format says."""
+    header = b"IKEGSNAP" + struct.pack(">HHI", 1, 72, len(records)) + bytes(16) + bytes(32)
+    body = header + b"".join(records)
+    mac_key = hashlib.blake2b(b"ikeguard snapshot mac key", key=key, digest_size=32).digest()
+    return body + hmac.new(mac_key, body, hashlib.sha512).digest()[:32]
+
+
+def write_snapshot_seeds(out):
+    secrets = bytes(range(48))  # nonce and encrypted fingerprint key
+    write(out, b"\1" + secrets + b"".join(SNAPSHOT_RECORDS))
+    write(out, b"\1" + secrets + b"".join(CROWD))
+    write(out, b"\0" + sealed_snapshot(SNAPSHOT_RECORDS))
+    write(out, b"\0" + sealed_snapshot(CROWD))
+    write(out, b"\0" + sealed_snapshot([])[:40])
+
+
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
@@ -102,7 +150,8 @@ def main(argv):
                 write(out / "fuzz_ikev1", message)
     for text in PROPOSAL_TEXTS:
         write(out / "fuzz_proposals", text)
-    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals"):
+    write_snapshot_seeds(out / "fuzz_restore")
+    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals", "fuzz_restore"):
         count = len(list((out / target).iterdir())) if (out / target).is_dir() else 0
         print(f"{target}: {count} seeds")
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the wire codec's fuzz targets and runs each for SECONDS seconds from seeds made of the
-# captures. Prints each target's executed-unit count; exits non-zero if any target crashed.
+# Builds the fuzz targets (the wire codec's and restore()'s) and runs each for SECONDS seconds
+# from seeds made of the captures and of well-formed snapshot records. Prints each target's
+# executed-unit count; exits non-zero if any target crashed.
 #
 #   tests/fuzz/run.sh BUILD_DIR SECONDS
 #
@@ -20,7 +21,7 @@ case "$seconds" in
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
-targets=(fuzz_ikev2 fuzz_ikev1 fuzz_proposals)
+targets=(fuzz_ikev2 fuzz_ikev1 fuzz_proposals fuzz_restore)
 
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   generator=()
@@ -29,7 +30,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIKEGUARD_BUILD_FUZZERS=ON -DIKEGUARD_BUILD_EXAMPLES=OFF
 fi
 build_dir=$(cd "$build_dir" && pwd)
-# Only the fuzz targets: they compile the codec's sources themselves.
+# Only the fuzz targets: they compile the sources they need themselves.
 cmake --build "$build_dir" --target "${targets[@]}"
 
 seeds="$build_dir/fuzz/seeds"
