@@ -237,3 +237,10 @@ TEST_CASE("a changed Policy formats its values and override count") {
         "unauthenticated_confirmations=2 retry_delay=2.000s jitter=0 "
         "forgive_after=86400.000s max_peers=1 notify_overrides=2");
 }
+
+TEST_CASE("a RestoreReport formats what was restored and what was dropped") {
+  RestoreReport report;
+  report.restored = 65536;
+  report.dropped = 12;
+  CHECK(fmt::format("{}", report) == "restored=65536 dropped=12");
+}

@@ -12,6 +12,7 @@
 #include <ikeguard/notify.hpp>
 #include <ikeguard/peer_key.hpp>
 #include <ikeguard/policy.hpp>
+#include <ikeguard/snapshot.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -181,6 +182,15 @@ struct fmt::formatter<ikeguard::Stats> : ikeguard::detail::plain_formatter {
         s.notices_sent, s.notices_suppressed, s.errors_honoured, s.retried_now, s.retried_later,
         s.awaiting_confirmation, s.ignored, s.unsolicited, s.fingerprint_lifts, s.established,
         s.evictions, s.peers_tracked, s.capacity);
+  }
+};
+
+/// "restored=3 dropped=1". SnapshotKey has no formatter: it is a secret.
+template <>
+struct fmt::formatter<ikeguard::RestoreReport> : ikeguard::detail::plain_formatter {
+  template <class Context>
+  auto format(const ikeguard::RestoreReport& r, Context& ctx) const -> decltype(ctx.out()) {
+    return fmt::format_to(ctx.out(), "restored={} dropped={}", r.restored, r.dropped);
   }
 };
 
