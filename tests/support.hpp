@@ -7,8 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ikeguard::test {
@@ -53,13 +55,24 @@ inline Notice notice(std::uint16_t type, IkeVersion version = IkeVersion::v2) {
   return n;
 }
 
+/// A guard from the validating factory, which every build has (the throwing constructor is
+/// left out under -fno-exceptions); the test stops here if `policy` is refused.
+inline std::unique_ptr<NegotiationGuard> make_guard(const Policy& policy, Clock& clock,
+                                                    Transport& transport) {
+  auto created = NegotiationGuard::create(policy, clock, transport);
+  INFO("create: " << name(created.error()));
+  REQUIRE(created.ok());
+  return std::move(created.value());
+}
+
 /// A guard under a ManualClock at t=0 and a recording transport.
 struct Fixture {
   explicit Fixture(const Policy& policy = exact_policy())
-      : guard(policy, clock, transport) {}
+      : owned(make_guard(policy, clock, transport)), guard(*owned) {}
   ManualClock clock;
   RecordingTransport transport;
-  NegotiationGuard guard;
+  std::unique_ptr<NegotiationGuard> owned;
+  NegotiationGuard& guard;
 };
 
 }  // namespace ikeguard::test

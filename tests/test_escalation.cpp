@@ -65,9 +65,9 @@ TEST_CASE("jitter keeps every window within the configured fraction and varies i
   bool varied = false;
   Duration first{};
   for (int i = 0; i < 200; ++i) {
-    NegotiationGuard guard(policy, clock, transport);
-    const ErrorOutcome o = guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
-                                                  Origin::authenticated);
+    const auto guard = make_guard(policy, clock, transport);
+    const ErrorOutcome o = guard->on_inbound_error(
+        responder, notice(notify_v2::no_proposal_chosen), Origin::authenticated);
     const Duration length = o.until - clock.now();
     CHECK(length >= 54s);
     CHECK(length <= 66s);

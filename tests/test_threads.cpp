@@ -24,7 +24,8 @@ TEST_CASE("concurrent calls on overlapping peers keep the counters equal to the 
   policy.max_peers = 256;
   ManualClock clock;
   CountingTransport transport;
-  NegotiationGuard guard(policy, clock, transport);
+  const auto owned = make_guard(policy, clock, transport);
+  NegotiationGuard& guard = *owned;
 
   constexpr int threads = 4;
   constexpr std::uint32_t rounds = 5000;
