@@ -171,3 +171,70 @@ TEST_CASE("a TickClock never goes back when fed a reading from before the wrap")
   ticks.value = 0x20u;
   CHECK(clock.now() == ms(0x100000020ull));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A guard on a TickClock across the counter's wrap
+
+namespace {
+constexpr std::uint64_t wrap_ms = 0x100000000ull;  // 2^32 ms: where the counter reads 0 again
+}  // namespace
+
+TEST_CASE("a sender window opened 5 s before the tick counter wraps ends exactly T2 later") {
+  FakeTicks ticks{static_cast<std::uint32_t>(wrap_ms - 5000)};
+  TickClock clock(&FakeTicks::read, &ticks);
+  test::RecordingTransport transport;
+  const auto guard = test::make_guard(test::exact_policy(), clock, transport);  // T2 60 s
+  const PeerKey responder = test::peer("192.0.2.1");
+
+  const ErrorOutcome opened = guard->on_inbound_error(
+      responder, test::notice(notify_v2::no_proposal_chosen), Origin::authenticated);
+  CHECK(opened.action == ErrorAction::hold);
+  CHECK(opened.until == ms(wrap_ms + 55000));
+
+  ticks.value = 0;  // the wrap
+  Decision d = guard->on_outbound_proposal(responder);
+  CHECK(d.verdict == Verdict::hold);
+  CHECK(d.until == ms(wrap_ms + 55000));
+
+  ticks.value = 54999;
+  d = guard->on_outbound_proposal(responder);
+  CHECK(d.verdict == Verdict::hold);
+  CHECK(d.until == ms(wrap_ms + 55000));
+
+  ticks.value = 55000;  // 60 s after the error, counted across the wrap
+  d = guard->on_outbound_proposal(responder);
+  CHECK(d.verdict == Verdict::proceed);
+  CHECK(d.until == ms(wrap_ms + 55000));
+  CHECK(d.strikes == 1);
+}
+
+TEST_CASE("a receiver window spanning the tick counter's wrap still drops proposals after it") {
+  FakeTicks ticks{static_cast<std::uint32_t>(wrap_ms - 10000)};
+  TickClock clock(&FakeTicks::read, &ticks);
+  test::RecordingTransport transport;
+  const auto guard = test::make_guard(test::exact_policy(), clock, transport);  // T1 30 s
+  const PeerKey initiator = test::peer("198.51.100.7:500");
+
+  const Decision rejected =
+      guard->on_local_rejection(initiator, test::notice(notify_v2::no_proposal_chosen));
+  CHECK(rejected.verdict == Verdict::hold);
+  CHECK(rejected.until == ms(wrap_ms + 20000));
+  CHECK(transport.sent.size() == 1);
+
+  ticks.value = 1;  // 1 ms past the wrap: a raw counter smaller than at the rejection
+  Decision d = guard->on_inbound_proposal(initiator);
+  CHECK(d.verdict == Verdict::hold);
+  CHECK(d.until == ms(wrap_ms + 20000));
+
+  ticks.value = 19999;
+  d = guard->on_inbound_proposal(initiator);
+  CHECK(d.verdict == Verdict::hold);
+  CHECK(d.until == ms(wrap_ms + 20000));
+
+  ticks.value = 20000;
+  d = guard->on_inbound_proposal(initiator);
+  CHECK(d.verdict == Verdict::proceed);
+  CHECK(d.until == ms(wrap_ms + 20000));
+  CHECK(guard->stats().dropped_inbound == 2);
+  CHECK(guard->stats().proceeded_inbound == 1);
+}
