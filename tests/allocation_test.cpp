@@ -1,24 +1,49 @@
 // SPDX-License-Identifier: MIT
-// No call allocates after construction: this binary counts every operator new.
+// No call allocates after construction. This binary replaces the global operator new and, on
+// glibc outside sanitizers, malloc and its relatives, so an allocation anywhere under a guard
+// call (libstdc++, libsodium, fmt, the guard) is counted.
 #define CATCH_CONFIG_MAIN
 #include "support.hpp"
 
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
+#include <vector>
+
+// Sanitizers own malloc (their interceptors must see every block), so under one only operator
+// new is counted.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#  define IKEGUARD_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+      __has_feature(memory_sanitizer)
+#    define IKEGUARD_TEST_SANITIZED 1
+#  endif
+#endif
+#if defined(__GLIBC__) && !defined(IKEGUARD_TEST_SANITIZED)
+#  define IKEGUARD_TEST_COUNTS_MALLOC 1
+#else
+#  define IKEGUARD_TEST_COUNTS_MALLOC 0
+#endif
 
 namespace {
-std::atomic<long> allocations{0};
-}
+std::atomic<long> new_calls{0};
+std::atomic<long> malloc_calls{0};  // malloc, calloc, realloc and the aligned ones
+}  // namespace
 
 void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
+  new_calls.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) { return operator new(size); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
+  new_calls.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(size == 0 ? 1 : size);
 }
 void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
@@ -29,47 +54,281 @@ void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
+#if IKEGUARD_TEST_COUNTS_MALLOC
+// glibc's own entry points, which its documented malloc replacement may forward to. Every
+// function that hands out a block is replaced, so none escapes the count; free stays glibc's
+// in effect (it is replaced only to keep the set the glibc manual asks for).
+extern "C" {
+void* __libc_malloc(std::size_t size) noexcept;
+void* __libc_calloc(std::size_t count, std::size_t size) noexcept;
+void* __libc_realloc(void* p, std::size_t size) noexcept;
+void* __libc_memalign(std::size_t alignment, std::size_t size) noexcept;
+void* __libc_valloc(std::size_t size) noexcept;
+void* __libc_pvalloc(std::size_t size) noexcept;
+void __libc_free(void* p) noexcept;
+
+void* malloc(std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t count, std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(count, size);
+}
+void* realloc(void* p, std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+void* memalign(std::size_t alignment, std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_memalign(alignment, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  if (alignment % sizeof(void*) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
+  void* p = __libc_memalign(alignment, size);
+  if (p == nullptr) return ENOMEM;
+  *out = p;
+  return 0;
+}
+void* valloc(std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_valloc(size);
+}
+void* pvalloc(std::size_t size) noexcept {
+  malloc_calls.fetch_add(1, std::memory_order_relaxed);
+  return __libc_pvalloc(size);
+}
+void free(void* p) noexcept { __libc_free(p); }
+}
+#endif
+
 using namespace ikeguard;
 using namespace ikeguard::test;
 
 namespace {
+
+const char* what_is_counted() {
+#if IKEGUARD_TEST_COUNTS_MALLOC
+  return "counting operator new and malloc, calloc, realloc, memalign, aligned_alloc, "
+         "posix_memalign, valloc, pvalloc";
+#elif defined(IKEGUARD_TEST_SANITIZED)
+  return "counting operator new only: built under a sanitizer, which owns malloc";
+#else
+  return "counting operator new only: malloc is replaced on glibc only";
+#endif
+}
+
+struct Allocations {
+  long news = 0;
+  long mallocs = 0;
+};
+
+Allocations allocations_so_far() {
+  return {new_calls.load(std::memory_order_relaxed), malloc_calls.load(std::memory_order_relaxed)};
+}
+
 // Counts notices without a container that could grow.
 class CountingTransport final : public Transport {
  public:
   void send_notice(const PeerKey&, const Notice&) override { ++sent; }
   long sent = 0;
 };
+
+Notice make_notice(IkeVersion version, std::uint16_t type, std::uint32_t message_id) {
+  Notice n = notice(type, version);
+  n.message_id = message_id;
+  return n;
+}
+
+// Every class of notify, both IKE versions, and a type the policy overrides.
+constexpr std::uint16_t vendor_type = 8300;
+const std::array<Notice, 14> every_class = {
+    make_notice(IkeVersion::v2, notify_v2::no_proposal_chosen, 0),         // configuration
+    make_notice(IkeVersion::v2, notify_v2::authentication_failed, 1),      // configuration
+    make_notice(IkeVersion::v2, notify_v2::ts_unacceptable, 2),            // configuration
+    make_notice(IkeVersion::v2, notify_v2::invalid_ke_payload, 0),         // retry_now
+    make_notice(IkeVersion::v2, notify_v2::cookie, 0),                     // retry_now
+    make_notice(IkeVersion::v2, notify_v2::redirect, 0),                   // retry_now
+    make_notice(IkeVersion::v2, notify_v2::temporary_failure, 3),          // retry_later
+    make_notice(IkeVersion::v2, notify_v2::no_additional_sas, 4),          // retry_later
+    make_notice(IkeVersion::v2, vendor_type, 5),                           // overridden
+    make_notice(IkeVersion::v2, notify_v2::first_status, 0),               // ignored
+    make_notice(IkeVersion::v1, notify_v1::no_proposal_chosen, 0),         // configuration
+    make_notice(IkeVersion::v1, notify_v1::invalid_id_information, 0),     // configuration
+    make_notice(IkeVersion::v1, notify_v1::address_notification, 0),      // ignored
+    make_notice(IkeVersion::v1, notify_v1::first_status, 0),               // ignored
+};
+constexpr std::array<Origin, 3> every_origin = {Origin::authenticated, Origin::answers_request,
+                                                Origin::unsolicited};
+
+constexpr std::size_t peer_count = 200;  // more than the table holds: it fills and evicts
+constexpr std::size_t capacity = 64;
+
+std::array<PeerKey, peer_count> make_peers() {
+  std::array<PeerKey, peer_count> peers{};
+  for (std::size_t i = 0; i < peer_count; ++i) {
+    const auto low = static_cast<std::uint8_t>(i);
+    if (i % 4 == 3) {
+      peers[i] = PeerKey::ipv6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, low},
+                               4500, static_cast<std::uint32_t>(i % 3));
+    } else {
+      peers[i] = PeerKey::ipv4({10, 1, static_cast<std::uint8_t>(i >> 8), low},
+                               static_cast<std::uint16_t>(i % 2 ? 500 : 4500));
+    }
+  }
+  return peers;
+}
+
 }  // namespace
 
-TEST_CASE("no call allocates after construction, even with the table full and evicting") {
+TEST_CASE("the allocation counters see every allocation function") {
+  WARN(what_is_counted());
+  void* volatile sink = nullptr;  // volatile: the compiler may not drop an unused allocation
+
+  Allocations before = allocations_so_far();
+  sink = ::operator new(16);
+  ::operator delete(sink);
+  CHECK(allocations_so_far().news - before.news == 1);
+
+#if IKEGUARD_TEST_COUNTS_MALLOC
+  before = allocations_so_far();
+  sink = std::malloc(16);
+  sink = std::realloc(sink, 32);
+  std::free(sink);
+  sink = std::calloc(2, 16);
+  std::free(sink);
+  sink = std::aligned_alloc(64, 64);
+  std::free(sink);
+  void* aligned = nullptr;
+  const int status = posix_memalign(&aligned, 64, 64);
+  sink = aligned;
+  std::free(sink);
+  sink = strdup("inside glibc");  // a shared library's own malloc call is counted too
+  std::free(sink);
+  const Allocations after = allocations_so_far();
+  CHECK(status == 0);
+  CHECK(after.mallocs - before.mallocs == 6);
+  CHECK(after.news == before.news);
+#endif
+}
+
+TEST_CASE("no call allocates after construction in a long run over a full, evicting table") {
+  WARN(what_is_counted());
   ManualClock clock;
   CountingTransport transport;
-  Policy policy;  // with jitter: its random words are refilled without allocating
-  policy.max_peers = 64;
+  Policy policy;  // jitter 0.1: its random words are refilled without allocating
+  policy.max_peers = capacity;
+  policy.forgive_after = std::chrono::minutes(30);
+  REQUIRE(policy.notify_classes.set(IkeVersion::v2, vendor_type, NotifyClass::retry_later));
+
+  const Allocations at_start = allocations_so_far();
   auto created = NegotiationGuard::create(policy, clock, transport);
   REQUIRE(created.ok());
   NegotiationGuard& guard = **created;
+  const Allocations constructed = allocations_so_far();
 
-  const long before = allocations.load();
-  for (std::uint32_t i = 0; i < 20000; ++i) {
-    const PeerKey p = PeerKey::ipv4({10, static_cast<std::uint8_t>(i >> 16),
-                                     static_cast<std::uint8_t>(i >> 8),
-                                     static_cast<std::uint8_t>(i)});
-    const Fingerprint fp = guard.fingerprint(&i, sizeof i);
+  // Everything the run needs, prepared before counting starts.
+  const std::array<PeerKey, peer_count> peers = make_peers();
+  const PeerKey offender = PeerKey::ipv4({192, 0, 2, 66});
+  const Notice npc = make_notice(IkeVersion::v2, notify_v2::no_proposal_chosen, 0);
+  std::vector<unsigned char> snapshot_buffer(guard.snapshot_bound());
+  SnapshotKey snapshot_key;
+  snapshot_key.bytes.fill(0x5a);
+  unsigned char configuration[48] = {'a', 'e', 's', '1', '2', '8'};
+
+  // Results kept in plain variables and checked after the run: Catch's assertions allocate.
+  std::uint64_t offender_rounds = 0, offender_rounds_as_expected = 0;
+  std::uint64_t snapshots_written = 0, snapshots_refused_small = 0;
+  std::uint64_t unknown_fingerprints = 0;
+  Stats mid_run{};
+
+  const Allocations before = allocations_so_far();
+  constexpr std::uint32_t rounds = 100000;
+  for (std::uint32_t i = 0; i < rounds; ++i) {
+    const PeerKey& p = peers[(i * 7) % peer_count];
+    configuration[8] = static_cast<unsigned char>(i % 3);  // three configurations, in turn
+    const Fingerprint fp = guard.fingerprint(configuration, sizeof configuration);
+    if (!fp.known()) ++unknown_fingerprints;
+
+    guard.on_outbound_proposal(p);  // unknown fingerprint
     guard.on_outbound_proposal(p, fp);
+    guard.on_inbound_error(p, every_class[i % every_class.size()],
+                           every_origin[(i / every_class.size()) % every_origin.size()]);
+    guard.on_inbound_proposal(p);
     guard.on_inbound_proposal(p, fp);
-    guard.on_inbound_error(p, notice(notify_v2::no_proposal_chosen), Origin::answers_request);
-    guard.on_inbound_error(p, notice(notify_v2::no_proposal_chosen), Origin::authenticated);
-    guard.on_inbound_error(p, notice(notify_v2::temporary_failure), Origin::authenticated);
-    guard.on_local_rejection(p, notice(notify_v2::no_proposal_chosen), fp);
-    if (i % 7 == 0) guard.on_established(p);
-    clock.advance(std::chrono::milliseconds(250));
+    // Twice: the second is suppressed where the first opened a receiver window.
+    guard.on_local_rejection(p, every_class[(i * 5) % every_class.size()], fp);
+    guard.on_local_rejection(p, every_class[(i * 5) % every_class.size()], fp);
+    if (i % 13 == 0) guard.on_established(p);
+    if (i % 64 == 0) mid_run = guard.stats();
+    if (i % 5000 == 0) {
+      const auto written = guard.snapshot(snapshot_buffer.data(), snapshot_buffer.size(),
+                                          snapshot_key);
+      if (written.ok()) ++snapshots_written;
+      if (guard.snapshot(snapshot_buffer.data(), 8, snapshot_key).error() ==
+          Errc::snapshot_buffer_too_small) {
+        ++snapshots_refused_small;
+      }
+    }
+
+    if (i % 7500 == 0) {
+      // A repeat offender: its window opens, closes when it ends, escalates on the next
+      // failure, and its strikes lapse after forgive_after without one.
+      ++offender_rounds;
+      const ErrorOutcome first = guard.on_inbound_error(offender, npc, Origin::authenticated);
+      const Decision during = guard.on_outbound_proposal(offender);
+      clock.set(first.until);
+      const Decision after = guard.on_outbound_proposal(offender);
+      const ErrorOutcome second = guard.on_inbound_error(offender, npc, Origin::authenticated);
+      clock.set(second.until + policy.forgive_after + std::chrono::seconds(1));
+      const ErrorOutcome forgiven = guard.on_inbound_error(offender, npc, Origin::authenticated);
+      if (first.action == ErrorAction::hold && during.verdict == Verdict::hold &&
+          after.verdict == Verdict::proceed && second.action == ErrorAction::hold &&
+          second.strikes == first.strikes + 1 && forgiven.action == ErrorAction::hold &&
+          forgiven.strikes == 1) {
+        ++offender_rounds_as_expected;
+      }
+    }
+    clock.advance(std::chrono::milliseconds(250 + i % 700));  // windows open and end
   }
   const Stats stats = guard.stats();
-  const long after = allocations.load();
+  const Allocations after = allocations_so_far();
 
-  CHECK(after - before == 0);
-  CHECK(stats.peers_tracked <= 64);
+  INFO(what_is_counted());
+  CHECK(constructed.news - at_start.news > 0);  // the counters are live: the table was counted
+  CHECK(after.news - before.news == 0);
+  CHECK(after.mallocs - before.mallocs == 0);
+
+  // The run went where it was meant to.
+  CHECK(unknown_fingerprints == 0);
+  CHECK(offender_rounds == (rounds + 7499) / 7500);
+  CHECK(offender_rounds_as_expected == offender_rounds);
+  CHECK(snapshots_written == (rounds + 4999) / 5000);
+  CHECK(snapshots_refused_small == (rounds + 4999) / 5000);
+  CHECK(mid_run.proceeded_outbound > 0);
+  CHECK(stats.proceeded_outbound + stats.held_outbound == 2 * rounds + 2 * offender_rounds);
+  CHECK(stats.held_outbound > 0);
+  CHECK(stats.proceeded_inbound + stats.dropped_inbound == 2 * rounds);
+  CHECK(stats.proceeded_inbound > 0);
+  CHECK(stats.dropped_inbound > 0);
+  CHECK(stats.notices_sent > 0);
+  CHECK(stats.notices_suppressed > 0);
+  CHECK(stats.notices_sent + stats.notices_suppressed == 2 * rounds);
+  CHECK(stats.errors_honoured > 0);
+  CHECK(stats.retried_now > 0);
+  CHECK(stats.retried_later > 0);
+  CHECK(stats.awaiting_confirmation > 0);
+  CHECK(stats.ignored > 0);
+  CHECK(stats.unsolicited > 0);
+  CHECK(stats.fingerprint_lifts > 0);
+  CHECK(stats.established == (rounds + 12) / 13);
   CHECK(stats.evictions > 0);
-  CHECK(transport.sent > 0);
+  CHECK(stats.peers_tracked <= capacity);
+  CHECK(stats.capacity == capacity);
+  CHECK(transport.sent == static_cast<long>(stats.notices_sent));
 }
