@@ -111,7 +111,7 @@ typedef struct ikeguard_policy {
   double jitter;                           ///< +/- fraction of each window, [0, 1); 0.1
   uint64_t forgive_after_ms;               ///< strikes lapse after this long; 86400000 (24 h)
   size_t max_peers;                        ///< table capacity, 1 to 2^30; 65536
-  /// Overrides of the default notify table (README "Notify classes"); later entries replace
+  /// Overrides of the default notify table (README "Notify classification"); later entries replace
   /// earlier ones for the same version and type. Count above the maximum, an unknown version
   /// or class: ikeguard_error_invalid_argument.
   size_t notify_override_count;
