@@ -49,8 +49,8 @@ static int daemon_initiate(const struct sockaddr_in* peer, const char* proposal)
   ikeguard_on_outbound_proposal(guard, (const struct sockaddr*)peer, sizeof *peer, 0, config,
                                 &decision);
   if (decision.verdict == ikeguard_verdict_hold) {
-    printf("t=%2us initiate %s: held until t=%us, no SA allocated\n", seconds(now_ns),
-           proposal, seconds(decision.until_ns));
+    printf("t=%2us initiate %s: held until t=%us, no SA allocated\n", seconds(now_ns), proposal,
+           seconds(decision.until_ns));
     return 0;
   }
   printf("t=%2us initiate %s: IKE_SA_INIT sent\n", seconds(now_ns), proposal);
@@ -64,8 +64,8 @@ static void daemon_got_error(const struct sockaddr_in* peer, uint16_t type, uint
   ikeguard_error_outcome outcome;
   ikeguard_on_inbound_error(guard, (const struct sockaddr*)peer, sizeof *peer, 0, &notice,
                             ikeguard_origin_answers_request, &outcome);
-  printf("t=%2us   <- %s: N(%u): %s until t=%us\n", seconds(now_ns), show(peer),
-         (unsigned)type, actions[outcome.action], seconds(outcome.until_ns));
+  printf("t=%2us   <- %s: N(%u): %s until t=%us\n", seconds(now_ns), show(peer), (unsigned)type,
+         actions[outcome.action], seconds(outcome.until_ns));
 }
 
 // Got an IKE_SA_INIT request. Returns 1 to process it, 0 to drop it unanswered.
@@ -84,10 +84,10 @@ static void daemon_reject(const struct sockaddr_in* peer, const char* proposal, 
   const ikeguard_notice notice = {ikeguard_ikev2, NO_PROPOSAL_CHOSEN, spi, 0, 0};
   const uint64_t config = ikeguard_fingerprint(guard, proposal, strlen(proposal));
   ikeguard_decision decision;
-  ikeguard_on_local_rejection(guard, (const struct sockaddr*)peer, sizeof *peer, 0, &notice,
-                              config, &decision);
-  printf("t=%2us reject %s: dropping its proposals until t=%us\n", seconds(now_ns),
-         show(peer), seconds(decision.until_ns));
+  ikeguard_on_local_rejection(guard, (const struct sockaddr*)peer, sizeof *peer, 0, &notice, config,
+                              &decision);
+  printf("t=%2us reject %s: dropping its proposals until t=%us\n", seconds(now_ns), show(peer),
+         seconds(decision.until_ns));
 }
 
 static void daemon_established(const struct sockaddr_in* peer) {
@@ -111,7 +111,7 @@ int main(void) {
   const ikeguard_transport transport = {daemon_send_notify, NULL};
   ikeguard_policy policy;
   ikeguard_stats stats;
-  int sent = 0, processed = 0, status;
+  int sent = 0, processed = 0, status, ok;
 
   ikeguard_policy_init(&policy);
   policy.jitter = 0;  // round numbers for this demo; keep the default jitter in a daemon
@@ -142,13 +142,14 @@ int main(void) {
   processed += daemon_got_ike_sa_init(&initiator, "3des-md5-modp768");  // T1 is over
 
   ikeguard_get_stats(guard, &stats);
-  printf("sent %d of 4 IKE_SA_INIT, processed %d of 3; guard: held_outbound=%llu "
-         "dropped_inbound=%llu notices_sent=%llu fingerprint_lifts=%llu\n",
-         sent, processed, (unsigned long long)stats.held_outbound,
-         (unsigned long long)stats.dropped_inbound, (unsigned long long)stats.notices_sent,
-         (unsigned long long)stats.fingerprint_lifts);
+  printf(
+      "sent %d of 4 IKE_SA_INIT, processed %d of 3; guard: held_outbound=%llu "
+      "dropped_inbound=%llu notices_sent=%llu fingerprint_lifts=%llu\n",
+      sent, processed, (unsigned long long)stats.held_outbound,
+      (unsigned long long)stats.dropped_inbound, (unsigned long long)stats.notices_sent,
+      (unsigned long long)stats.fingerprint_lifts);
+  // Three requests sent (one held), two processed (one dropped), one notice, one lift.
+  ok = sent == 3 && processed == 2 && stats.notices_sent == 1 && stats.fingerprint_lifts == 1;
   ikeguard_destroy(guard);
-  return sent == 3 && processed == 2 && stats.notices_sent == 1 && stats.fingerprint_lifts == 1
-             ? 0
-             : 1;
+  return ok ? 0 : 1;
 }

@@ -150,8 +150,8 @@ bool to_notice(const ikeguard_notice& in, ikeguard::Notice& out) noexcept {
 
 /// Milliseconds to the C++ duration; false when it does not fit (more than 2^63 - 1 ns).
 bool to_duration(std::uint64_t ms, Duration& out) noexcept {
-  constexpr auto most = static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max() /
-                                                   1000000);
+  constexpr auto most =
+      static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max() / 1000000);
   if (ms > most) return false;
   out = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(ms));
   return true;
@@ -373,7 +373,8 @@ IKEGUARD_API uint64_t ikeguard_now(const ikeguard_handle* guard) {
   return to_ns(guard->clock().now());
 }
 
-IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const void* data, size_t size) {
+IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const void* data,
+                                           size_t size) {
   if (guard == nullptr || (data == nullptr && size != 0)) return 0;
   static const unsigned char empty = 0;
   return guard->guard->fingerprint(data != nullptr ? data : &empty, size).value();
@@ -418,8 +419,8 @@ IKEGUARD_API int ikeguard_on_inbound_error(ikeguard_handle* guard, const struct 
 }
 
 IKEGUARD_API int ikeguard_on_inbound_proposal(ikeguard_handle* guard, const struct sockaddr* peer,
-                                              size_t peer_len, uint32_t scope,
-                                              uint64_t fingerprint, ikeguard_decision* decision) {
+                                              size_t peer_len, uint32_t scope, uint64_t fingerprint,
+                                              ikeguard_decision* decision) {
   fail_open(decision);
   if (guard == nullptr || decision == nullptr) return code(Errc::invalid_argument);
   ikeguard::PeerKey key;

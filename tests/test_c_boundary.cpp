@@ -49,8 +49,8 @@ struct Fixture {
 
   int reject(ikeguard_decision& decision) {
     const ikeguard_notice notice{ikeguard_ikev2, 14, 1, 0, 0};
-    return ikeguard_on_local_rejection(guard, reinterpret_cast<const sockaddr*>(&peer),
-                                       sizeof peer, 0, &notice, 0, &decision);
+    return ikeguard_on_local_rejection(guard, reinterpret_cast<const sockaddr*>(&peer), sizeof peer,
+                                       0, &notice, 0, &decision);
   }
 
   Throwing throwing;
@@ -94,6 +94,5 @@ TEST_CASE("ikeguard.h and the C++ headers can be used in one translation unit") 
   CHECK(ikeguard_create(&guard, nullptr, nullptr, nullptr) == IKEGUARD_OK);
   CHECK(guard != nullptr);
   ikeguard_destroy(guard);
-  CHECK(ikeguard_error_snapshot_malformed ==
-        -static_cast<int>(ikeguard::Errc::snapshot_malformed));
+  CHECK(ikeguard_error_snapshot_malformed == -static_cast<int>(ikeguard::Errc::snapshot_malformed));
 }

@@ -32,9 +32,9 @@ struct sockaddr;  // <sys/socket.h>: the daemon passes what recvfrom() gave it
 #define IKEGUARD_STRINGIFY_VALUE_(x) #x
 #define IKEGUARD_STRINGIFY_(x) IKEGUARD_STRINGIFY_VALUE_(x)
 /// "MAJOR.MINOR.PATCH" of the headers compiled against.
-#define IKEGUARD_VERSION_STRING                                                 \
-  IKEGUARD_STRINGIFY_(IKEGUARD_VERSION_MAJOR) "." IKEGUARD_STRINGIFY_(IKEGUARD_VERSION_MINOR) \
-  "." IKEGUARD_STRINGIFY_(IKEGUARD_VERSION_PATCH)
+#define IKEGUARD_VERSION_STRING               \
+  IKEGUARD_STRINGIFY_(IKEGUARD_VERSION_MAJOR) \
+  "." IKEGUARD_STRINGIFY_(IKEGUARD_VERSION_MINOR) "." IKEGUARD_STRINGIFY_(IKEGUARD_VERSION_PATCH)
 
 /// IKEGUARD_VERSION of the library linked at run time (may differ from the headers').
 IKEGUARD_API unsigned ikeguard_version_number(void);
@@ -189,7 +189,8 @@ IKEGUARD_API uint64_t ikeguard_now(const ikeguard_handle* guard);
 
 /// The keyed digest of a proposal and its policy bytes (not the key material): same bytes,
 /// same guard, same value; never 0. 0 (unknown) for a NULL guard, or NULL data with size > 0.
-IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const void* data, size_t size);
+IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const void* data,
+                                           size_t size);
 
 typedef enum ikeguard_verdict {
   ikeguard_verdict_proceed = 0,  ///< send the proposal, or process the received one
@@ -241,8 +242,8 @@ IKEGUARD_API int ikeguard_on_inbound_error(ikeguard_handle* guard, const struct 
 /// The receiver's gate: on a received first negotiation message, before parsing its
 /// proposals, allocating state or computing Diffie-Hellman. hold: drop it, answer nothing.
 IKEGUARD_API int ikeguard_on_inbound_proposal(ikeguard_handle* guard, const struct sockaddr* peer,
-                                              size_t peer_len, uint32_t scope,
-                                              uint64_t fingerprint, ikeguard_decision* decision);
+                                              size_t peer_len, uint32_t scope, uint64_t fingerprint,
+                                              ikeguard_decision* decision);
 
 /// Step B: the daemon rejects a received negotiation with `notice`. The guard sends it through
 /// the transport (at most once per receiver window for a configuration error) and opens the

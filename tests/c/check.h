@@ -7,7 +7,7 @@
 
 // inet_pton and friends under -std=c99, as a C daemon asks for them. Include this file first.
 #ifndef _POSIX_C_SOURCE
-#  define _POSIX_C_SOURCE 200112L
+#define _POSIX_C_SOURCE 200112L
 #endif
 
 #include <ikeguard/ikeguard.h>
@@ -22,41 +22,41 @@
 static int check_count;
 static int check_failures;
 
-static inline void check_fail(const char* file, int line, const char* expression, const char* detail) {
+static inline void check_fail(const char* file, int line, const char* expression,
+                              const char* detail) {
   ++check_failures;
-  fprintf(stderr, "%s:%d: FAILED: %s%s%s\n", file, line, expression, detail[0] ? ": " : "",
-          detail);
+  fprintf(stderr, "%s:%d: FAILED: %s%s%s\n", file, line, expression, detail[0] ? ": " : "", detail);
 }
 
-#define CHECK(condition)                                          \
-  do {                                                            \
-    ++check_count;                                                \
+#define CHECK(condition)                                              \
+  do {                                                                \
+    ++check_count;                                                    \
     if (!(condition)) check_fail(__FILE__, __LINE__, #condition, ""); \
   } while (0)
 
 /// Integers of any type up to 64 bits, compared and printed as signed 64-bit values
 /// (every value these tests compare fits).
-#define CHECK_EQ(actual, expected)                                                     \
-  do {                                                                                 \
-    const long long check_actual_ = (long long)(actual);                               \
-    const long long check_expected_ = (long long)(expected);                           \
-    ++check_count;                                                                     \
-    if (check_actual_ != check_expected_) {                                           \
-      char check_detail_[96];                                                          \
+#define CHECK_EQ(actual, expected)                                                        \
+  do {                                                                                    \
+    const long long check_actual_ = (long long)(actual);                                  \
+    const long long check_expected_ = (long long)(expected);                              \
+    ++check_count;                                                                        \
+    if (check_actual_ != check_expected_) {                                               \
+      char check_detail_[96];                                                             \
       snprintf(check_detail_, sizeof check_detail_, "%lld, expected %lld", check_actual_, \
-               check_expected_);                                                       \
-      check_fail(__FILE__, __LINE__, #actual " == " #expected, check_detail_);        \
-    }                                                                                  \
+               check_expected_);                                                          \
+      check_fail(__FILE__, __LINE__, #actual " == " #expected, check_detail_);            \
+    }                                                                                     \
   } while (0)
 
-#define CHECK_STR(actual, expected)                                               \
-  do {                                                                            \
-    const char* check_actual_ = (actual);                                         \
-    ++check_count;                                                                \
-    if (check_actual_ == NULL || strcmp(check_actual_, (expected)) != 0) {        \
-      check_fail(__FILE__, __LINE__, #actual " == " #expected,                    \
-                 check_actual_ == NULL ? "(null)" : check_actual_);               \
-    }                                                                             \
+#define CHECK_STR(actual, expected)                                        \
+  do {                                                                     \
+    const char* check_actual_ = (actual);                                  \
+    ++check_count;                                                         \
+    if (check_actual_ == NULL || strcmp(check_actual_, (expected)) != 0) { \
+      check_fail(__FILE__, __LINE__, #actual " == " #expected,             \
+                 check_actual_ == NULL ? "(null)" : check_actual_);        \
+    }                                                                      \
   } while (0)
 
 static inline int check_report(const char* program) {
@@ -83,7 +83,7 @@ typedef struct recording_transport {
 } recording_transport;
 
 static inline void recording_transport_send(void* ctx, const struct sockaddr* peer, size_t peer_len,
-                                     uint32_t scope, const ikeguard_notice* notice) {
+                                            uint32_t scope, const ikeguard_notice* notice) {
   recording_transport* transport = (recording_transport*)ctx;
   ++transport->sent;
   memset(&transport->peer, 0, sizeof transport->peer);

@@ -12,16 +12,16 @@ static void test_version(void) {
   snprintf(expected, sizeof expected, "%d.%d.%d", IKEGUARD_VERSION_MAJOR, IKEGUARD_VERSION_MINOR,
            IKEGUARD_VERSION_PATCH);
   CHECK_EQ(ikeguard_version_number(), IKEGUARD_VERSION);
-  CHECK_EQ(IKEGUARD_VERSION, IKEGUARD_VERSION_MAJOR * 10000 + IKEGUARD_VERSION_MINOR * 100 +
-                                 IKEGUARD_VERSION_PATCH);
+  CHECK_EQ(IKEGUARD_VERSION,
+           IKEGUARD_VERSION_MAJOR * 10000 + IKEGUARD_VERSION_MINOR * 100 + IKEGUARD_VERSION_PATCH);
   CHECK_STR(ikeguard_version_string(), expected);
   CHECK_STR(IKEGUARD_VERSION_STRING, expected);
 }
 
 static void test_error_codes(void) {
   // Every code of the list: its negative number, and the C++ API's message for it.
-#define CHECK_ERROR_CODE(name, number, text)          \
-  CHECK_EQ(ikeguard_error_##name, -(number));         \
+#define CHECK_ERROR_CODE(name, number, text)  \
+  CHECK_EQ(ikeguard_error_##name, -(number)); \
   CHECK_STR(ikeguard_strerror(ikeguard_error_##name), text);
   IKEGUARD_ERRORS(CHECK_ERROR_CODE)
 #undef CHECK_ERROR_CODE
@@ -84,51 +84,74 @@ static void test_policy_validation(void) {
   ikeguard_policy p;
   const uint64_t too_long_ms = UINT64_C(9223372036855);  // just over 2^63 - 1 ns
 
-  p = good; p.receiver_window_ms = 0;
+  p = good;
+  p.receiver_window_ms = 0;
   expect_invalid(p, ikeguard_error_invalid_receiver_window, "receiver_window 0");
-  p = good; p.receiver_window_ms = too_long_ms;
+  p = good;
+  p.receiver_window_ms = too_long_ms;
   expect_invalid(p, ikeguard_error_invalid_receiver_window, "receiver_window too long");
-  p = good; p.receiver_window_ms = UINT64_MAX;
+  p = good;
+  p.receiver_window_ms = UINT64_MAX;
   expect_invalid(p, ikeguard_error_invalid_receiver_window, "receiver_window UINT64_MAX");
-  p = good; p.sender_window_ms = 0;
+  p = good;
+  p.sender_window_ms = 0;
   expect_invalid(p, ikeguard_error_invalid_sender_window, "sender_window 0");
-  p = good; p.sender_window_ms = UINT64_MAX;
+  p = good;
+  p.sender_window_ms = UINT64_MAX;
   expect_invalid(p, ikeguard_error_invalid_sender_window, "sender_window UINT64_MAX");
-  p = good; p.backoff = 0.999;
+  p = good;
+  p.backoff = 0.999;
   expect_invalid(p, ikeguard_error_invalid_backoff, "backoff < 1");
-  p = good; p.backoff = NAN;
+  p = good;
+  p.backoff = NAN;
   expect_invalid(p, ikeguard_error_invalid_backoff, "backoff NaN");
-  p = good; p.backoff = INFINITY;
+  p = good;
+  p.backoff = INFINITY;
   expect_invalid(p, ikeguard_error_invalid_backoff, "backoff infinite");
-  p = good; p.max_window_ms = 59999;
+  p = good;
+  p.max_window_ms = 59999;
   expect_invalid(p, ikeguard_error_invalid_max_window, "max_window < sender_window");
-  p = good; p.max_window_ms = too_long_ms;
+  p = good;
+  p.max_window_ms = too_long_ms;
   expect_invalid(p, ikeguard_error_invalid_max_window, "max_window too long");
-  p = good; p.unauthenticated_confirmations = 0;
+  p = good;
+  p.unauthenticated_confirmations = 0;
   expect_invalid(p, ikeguard_error_invalid_confirmations, "confirmations 0");
-  p = good; p.unauthenticated_confirmations = 256;
+  p = good;
+  p.unauthenticated_confirmations = 256;
   expect_invalid(p, ikeguard_error_invalid_confirmations, "confirmations 256");
-  p = good; p.retry_delay_ms = 0;
+  p = good;
+  p.retry_delay_ms = 0;
   expect_invalid(p, ikeguard_error_invalid_retry_delay, "retry_delay 0");
-  p = good; p.retry_delay_ms = UINT64_MAX;
+  p = good;
+  p.retry_delay_ms = UINT64_MAX;
   expect_invalid(p, ikeguard_error_invalid_retry_delay, "retry_delay UINT64_MAX");
-  p = good; p.jitter = -0.01;
+  p = good;
+  p.jitter = -0.01;
   expect_invalid(p, ikeguard_error_invalid_jitter, "jitter negative");
-  p = good; p.jitter = 1.0;
+  p = good;
+  p.jitter = 1.0;
   expect_invalid(p, ikeguard_error_invalid_jitter, "jitter 1");
-  p = good; p.jitter = NAN;
+  p = good;
+  p.jitter = NAN;
   expect_invalid(p, ikeguard_error_invalid_jitter, "jitter NaN");
-  p = good; p.forgive_after_ms = 0;
+  p = good;
+  p.forgive_after_ms = 0;
   expect_invalid(p, ikeguard_error_invalid_forgive_after, "forgive_after 0");
-  p = good; p.forgive_after_ms = too_long_ms;
+  p = good;
+  p.forgive_after_ms = too_long_ms;
   expect_invalid(p, ikeguard_error_invalid_forgive_after, "forgive_after too long");
-  p = good; p.max_peers = 0;
+  p = good;
+  p.max_peers = 0;
   expect_invalid(p, ikeguard_error_invalid_max_peers, "max_peers 0");
-  p = good; p.max_peers = ((size_t)1 << 30) + 1;
+  p = good;
+  p.max_peers = ((size_t)1 << 30) + 1;
   expect_invalid(p, ikeguard_error_invalid_max_peers, "max_peers 2^30 + 1");
-  p = good; p.notify_override_count = IKEGUARD_MAX_NOTIFY_OVERRIDES + 1;
+  p = good;
+  p.notify_override_count = IKEGUARD_MAX_NOTIFY_OVERRIDES + 1;
   expect_invalid(p, ikeguard_error_invalid_argument, "33 notify overrides");
-  p = good; p.notify_override_count = 1;
+  p = good;
+  p.notify_override_count = 1;
   p.notify_overrides[0].version = (ikeguard_ike_version)3;
   p.notify_overrides[0].type = 14;
   p.notify_overrides[0].notify_class = ikeguard_notify_ignored;
@@ -138,9 +161,14 @@ static void test_policy_validation(void) {
   expect_invalid(p, ikeguard_error_invalid_argument, "override to class 4");
 
   // Several invalid fields: the first in declaration order is named.
-  p = good; p.jitter = 2.0; p.sender_window_ms = 0; p.max_peers = 0;
+  p = good;
+  p.jitter = 2.0;
+  p.sender_window_ms = 0;
+  p.max_peers = 0;
   expect_invalid(p, ikeguard_error_invalid_sender_window, "first invalid field");
-  p = good; p.max_window_ms = UINT64_MAX; p.receiver_window_ms = 0;
+  p = good;
+  p.max_window_ms = UINT64_MAX;
+  p.receiver_window_ms = 0;
   expect_invalid(p, ikeguard_error_invalid_receiver_window, "zero before too long");
 
   // The limits themselves are fine.
@@ -159,26 +187,34 @@ static void test_notify_overrides(void) {
   int i;
 
   // Defaults: README's notify table.
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 14), ikeguard_notify_configuration);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 14),
+           ikeguard_notify_configuration);
   CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 17), ikeguard_notify_retry_now);
   CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 43), ikeguard_notify_retry_later);
   CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 16384), ikeguard_notify_ignored);
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev1, 14), ikeguard_notify_configuration);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev1, 14),
+           ikeguard_notify_configuration);
   CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev1, 16384), ikeguard_notify_ignored);
 
   // Set, replace.
-  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 36, ikeguard_notify_configuration),
-           IKEGUARD_OK);
-  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 8300, ikeguard_notify_retry_now),
-           IKEGUARD_OK);
-  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 8300, ikeguard_notify_retry_later),
-           IKEGUARD_OK);
+  CHECK_EQ(
+      ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 36, ikeguard_notify_configuration),
+      IKEGUARD_OK);
+  CHECK_EQ(
+      ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 8300, ikeguard_notify_retry_now),
+      IKEGUARD_OK);
+  CHECK_EQ(
+      ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 8300, ikeguard_notify_retry_later),
+      IKEGUARD_OK);
   CHECK_EQ(policy.notify_override_count, 2);
   CHECK_EQ(policy.notify_overrides[0].type, 36);
   CHECK_EQ(policy.notify_overrides[1].notify_class, ikeguard_notify_retry_later);
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36), ikeguard_notify_configuration);
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 8300), ikeguard_notify_retry_later);
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev1, 36), ikeguard_notify_configuration);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36),
+           ikeguard_notify_configuration);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 8300),
+           ikeguard_notify_retry_later);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev1, 36),
+           ikeguard_notify_configuration);
   CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 43), ikeguard_notify_retry_later);
 
   // A full table takes no new type, but still replaces one it holds.
@@ -208,13 +244,15 @@ static void test_notify_overrides(void) {
   policy.notify_override_count = 40;
   CHECK_EQ(ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 36, ikeguard_notify_ignored),
            ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36), ikeguard_error_invalid_argument);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36),
+           ikeguard_error_invalid_argument);
   policy = exact_policy();
   CHECK_EQ(ikeguard_policy_notify_class(NULL, ikeguard_ikev2, 36), ikeguard_error_invalid_argument);
   CHECK_EQ(ikeguard_policy_notify_class(&policy, (ikeguard_ike_version)3, 36),
            ikeguard_error_invalid_argument);
   policy.jitter = 1.0;
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36), ikeguard_error_invalid_jitter);
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36),
+           ikeguard_error_invalid_jitter);
 }
 
 static uint64_t monotonic_ns(void) {

@@ -37,8 +37,7 @@ static void check_decision(const char* file, int line, ikeguard_decision decisio
                            ikeguard_verdict verdict, uint64_t until_ns, uint32_t strikes) {
   char detail[128];
   ++check_count;
-  if (decision.verdict != verdict || decision.until_ns != until_ns ||
-      decision.strikes != strikes) {
+  if (decision.verdict != verdict || decision.until_ns != until_ns || decision.strikes != strikes) {
     snprintf(detail, sizeof detail, "verdict %d until %llu strikes %u", (int)decision.verdict,
              (unsigned long long)decision.until_ns, (unsigned)decision.strikes);
     check_fail(file, line, "decision", detail);
@@ -79,8 +78,9 @@ static void test_sender(void) {
   new_config = ikeguard_fingerprint(f.guard, "aes256gcm16-prfsha384-ecp384", 28);
 
   // Step A, then an unauthenticated NO_PROPOSAL_CHOSEN: not trusted yet, retry after 2 s.
-  CHECK_EQ(ikeguard_on_outbound_proposal(f.guard, SA(responder), sizeof responder, 0, old_config, &d),
-           IKEGUARD_OK);
+  CHECK_EQ(
+      ikeguard_on_outbound_proposal(f.guard, SA(responder), sizeof responder, 0, old_config, &d),
+      IKEGUARD_OK);
   CHECK_DECISION(d, ikeguard_verdict_proceed, T0, 0);
   CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &npc,
                                      ikeguard_origin_answers_request, &o),
@@ -175,9 +175,9 @@ static void test_receiver(void) {
   npc.responder_spi = UINT64_C(0xfedcba9876543210);
   npc.message_id = 7;
 
-  CHECK_EQ(ikeguard_on_inbound_proposal(f.guard, SA(initiator), sizeof initiator, 3,
-                                        refused_config, &d),
-           IKEGUARD_OK);
+  CHECK_EQ(
+      ikeguard_on_inbound_proposal(f.guard, SA(initiator), sizeof initiator, 3, refused_config, &d),
+      IKEGUARD_OK);
   CHECK_DECISION(d, ikeguard_verdict_proceed, T0, 0);
   CHECK_EQ(ikeguard_on_local_rejection(f.guard, SA(initiator), sizeof initiator, 3, &npc,
                                        refused_config, &d),
@@ -202,7 +202,8 @@ static void test_receiver(void) {
   f.clock.now = T0 + 29 * SECOND_NS;
   ikeguard_on_inbound_proposal(f.guard, SA(initiator), sizeof initiator, 3, refused_config, &d);
   CHECK_DECISION(d, ikeguard_verdict_hold, T0 + 30 * SECOND_NS, 1);
-  ikeguard_on_local_rejection(f.guard, SA(initiator), sizeof initiator, 3, &npc, refused_config, &d);
+  ikeguard_on_local_rejection(f.guard, SA(initiator), sizeof initiator, 3, &npc, refused_config,
+                              &d);
   CHECK_DECISION(d, ikeguard_verdict_hold, T0 + 30 * SECOND_NS, 1);
   CHECK_EQ(f.transport.sent, 1);
   // Another scope is another peer; the sender side toward the initiator is not held.
@@ -301,8 +302,8 @@ static void check_all_calls(const char* file, int line, ikeguard* guard,
   int results[5];
   int i;
   results[0] = ikeguard_on_outbound_proposal(guard, peer, peer_len, 0, 0, &d);
-  results[1] = ikeguard_on_inbound_error(guard, peer, peer_len, 0, &npc,
-                                         ikeguard_origin_authenticated, &o);
+  results[1] =
+      ikeguard_on_inbound_error(guard, peer, peer_len, 0, &npc, ikeguard_origin_authenticated, &o);
   results[2] = ikeguard_on_inbound_proposal(guard, peer, peer_len, 0, 0, &d);
   results[3] = ikeguard_on_local_rejection(guard, peer, peer_len, 0, &npc, 0, &d);
   results[4] = ikeguard_on_established(guard, peer, peer_len, 0);
@@ -335,14 +336,18 @@ static void test_refused_addresses(void) {
   v4_as_v6 = v4;
   v4_as_v6.sin_family = AF_INET6;
 
-  CHECK_ALL_CALLS(f.guard, SA(unix_family), sizeof unix_family, ikeguard_error_unsupported_address_family);
+  CHECK_ALL_CALLS(f.guard, SA(unix_family), sizeof unix_family,
+                  ikeguard_error_unsupported_address_family);
   CHECK_ALL_CALLS(f.guard, SA(v4), sizeof v4 - 1, ikeguard_error_unsupported_address_family);
   CHECK_ALL_CALLS(f.guard, SA(v4), 1, ikeguard_error_unsupported_address_family);
   CHECK_ALL_CALLS(f.guard, SA(v4), 0, ikeguard_error_unsupported_address_family);
   CHECK_ALL_CALLS(f.guard, SA(v6), sizeof v6 - 1, ikeguard_error_unsupported_address_family);
-  CHECK_ALL_CALLS(f.guard, SA(v4_as_v6), sizeof v4_as_v6, ikeguard_error_unsupported_address_family);
-  CHECK_ALL_CALLS(f.guard, SA(v4_port_0), sizeof v4_port_0, ikeguard_error_unsupported_address_family);
-  CHECK_ALL_CALLS(f.guard, SA(v6_port_0), sizeof v6_port_0, ikeguard_error_unsupported_address_family);
+  CHECK_ALL_CALLS(f.guard, SA(v4_as_v6), sizeof v4_as_v6,
+                  ikeguard_error_unsupported_address_family);
+  CHECK_ALL_CALLS(f.guard, SA(v4_port_0), sizeof v4_port_0,
+                  ikeguard_error_unsupported_address_family);
+  CHECK_ALL_CALLS(f.guard, SA(v6_port_0), sizeof v6_port_0,
+                  ikeguard_error_unsupported_address_family);
   CHECK_ALL_CALLS(f.guard, NULL, sizeof v4, ikeguard_error_invalid_argument);
   CHECK_ALL_CALLS(NULL, SA(v4), sizeof v4, ikeguard_error_invalid_argument);
 
@@ -398,12 +403,12 @@ static void test_refused_arguments(void) {
   CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc,
                                      ikeguard_origin_authenticated, NULL),
            ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc,
-                                     (ikeguard_origin)3, &o),
-           ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc,
-                                     (ikeguard_origin)-1, &o),
-           ikeguard_error_invalid_argument);
+  CHECK_EQ(
+      ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc, (ikeguard_origin)3, &o),
+      ikeguard_error_invalid_argument);
+  CHECK_EQ(
+      ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc, (ikeguard_origin)-1, &o),
+      ikeguard_error_invalid_argument);
   bad_version.version = (ikeguard_ike_version)0;
   CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &bad_version,
                                      ikeguard_origin_authenticated, &o),
@@ -425,7 +430,8 @@ static void test_refused_arguments(void) {
   CHECK_EQ(ikeguard_on_local_rejection(f.guard, SA(peer), sizeof peer, 0, &bad_version, 0, &d),
            ikeguard_error_invalid_argument);
 
-  CHECK_EQ(ikeguard_on_established(NULL, SA(peer), sizeof peer, 0), ikeguard_error_invalid_argument);
+  CHECK_EQ(ikeguard_on_established(NULL, SA(peer), sizeof peer, 0),
+           ikeguard_error_invalid_argument);
   CHECK_EQ(ikeguard_get_stats(NULL, &s), ikeguard_error_invalid_argument);
   CHECK_EQ(ikeguard_get_stats(f.guard, NULL), ikeguard_error_invalid_argument);
 
@@ -508,13 +514,13 @@ typedef struct reentrant_transport {
   ikeguard_decision decision;
 } reentrant_transport;
 
-static void reentrant_send(void* ctx, const struct sockaddr* peer, size_t peer_len,
-                           uint32_t scope, const ikeguard_notice* notice) {
+static void reentrant_send(void* ctx, const struct sockaddr* peer, size_t peer_len, uint32_t scope,
+                           const ikeguard_notice* notice) {
   reentrant_transport* transport = (reentrant_transport*)ctx;
   (void)notice;
   ++transport->calls;
-  transport->answer =
-      ikeguard_on_inbound_proposal(transport->guard, peer, peer_len, scope, 0, &transport->decision);
+  transport->answer = ikeguard_on_inbound_proposal(transport->guard, peer, peer_len, scope, 0,
+                                                   &transport->decision);
 }
 
 static void test_reentrant_transport(void) {

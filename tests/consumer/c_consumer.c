@@ -25,8 +25,8 @@ static uint64_t read_clock(void* ctx) {
 }
 
 static int notices;
-static void count_notice(void* ctx, const struct sockaddr* peer, size_t peer_len,
-                         uint32_t scope, const ikeguard_notice* notice) {
+static void count_notice(void* ctx, const struct sockaddr* peer, size_t peer_len, uint32_t scope,
+                         const ikeguard_notice* notice) {
   (void)ctx, (void)peer, (void)peer_len, (void)scope, (void)notice;
   ++notices;
 }
@@ -80,8 +80,8 @@ int main(void) {
          "our next proposal is held");
   expect(ikeguard_on_established(guard, (const struct sockaddr*)&peer, sizeof peer, 0) ==
                  IKEGUARD_OK &&
-             ikeguard_on_outbound_proposal(guard, (const struct sockaddr*)&peer, sizeof peer, 0,
-                                           0, &decision) == IKEGUARD_OK &&
+             ikeguard_on_outbound_proposal(guard, (const struct sockaddr*)&peer, sizeof peer, 0, 0,
+                                           &decision) == IKEGUARD_OK &&
              decision.verdict == ikeguard_verdict_proceed,
          "success clears the windows");
   peer.sin_family = AF_UNIX;
