@@ -51,8 +51,8 @@ static_assert(IKEGUARD_SNAPSHOT_KEY_BYTES == sizeof(ikeguard::SnapshotKey::bytes
 
 constexpr int code(Errc error) noexcept { return -static_cast<int>(error); }
 
-// The clock may not run past this (2^62 ns, 146 years), so that the guard's additions of
-// windows to the current time cannot overflow.
+// A C clock's reading is capped here (2^62 ns, 146 years): a larger uint64_t would turn into a
+// negative time, and a time near the end of the range leaves no room to add a window to it.
 constexpr std::uint64_t clock_limit = std::uint64_t{1} << 62;
 
 class CClock final : public ikeguard::Clock {
@@ -92,9 +92,6 @@ SocketAddress to_sockaddr(const ikeguard::PeerKey& peer) noexcept {
   }
   return out;
 }
-
-/// The C++ notice; false for an unknown IKE version.
-bool to_notice(const ikeguard_notice& in, ikeguard::Notice& out) noexcept;
 
 ikeguard_notice to_c(const ikeguard::Notice& notice) noexcept {
   ikeguard_notice out{};
@@ -140,6 +137,7 @@ bool valid_class(int notify_class) noexcept {
   return notify_class >= ikeguard_notify_configuration && notify_class <= ikeguard_notify_ignored;
 }
 
+/// The C++ notice; false for an unknown IKE version.
 bool to_notice(const ikeguard_notice& in, ikeguard::Notice& out) noexcept {
   const int version = raw(in.version);
   if (!valid_version(version)) return false;
