@@ -21,33 +21,62 @@ namespace ikeguard {
 
 namespace {
 
-using Ticks = Duration::rep;  // nanoseconds since the clock's epoch
+using Ticks = Duration::rep;    // nanoseconds since the clock's epoch
+using Millis = std::int64_t;    // milliseconds since the clock's epoch
+using Stamp = std::uint32_t;    // Millis modulo 2^32: a time as a slot stores it
 
-constexpr Ticks never = std::numeric_limits<Ticks>::min();
-constexpr std::uint16_t strike_limit = std::numeric_limits<std::uint16_t>::max();
+constexpr Ticks ns_per_ms = 1'000'000;
+constexpr std::uint8_t strike_limit = std::numeric_limits<std::uint8_t>::max();
 // On a full table, eviction compares this many occupied slots near the newcomer's home slot
 // (all of them in a small shard): bounded work per insertion whatever the table size.
 constexpr std::uint32_t eviction_sample = 32;
 constexpr std::size_t peers_per_shard_before_splitting = 2048;
 constexpr std::uint32_t max_shards = 64;
+// Every stamp a slot holds must stay within 2^31 ms of now to compare correctly: windows end at
+// most max_window plus jitter (< 2^31 ms, Policy's limit) ahead, and each shard clears lapsed
+// windows and strikes at least this often, so no stale stamp ages past the limit.
+constexpr Millis normalize_every = Millis{1} << 29;
 
-Ticks ticks(TimePoint t) noexcept { return t.time_since_epoch().count(); }
+Millis floor_ms(Ticks t) noexcept {
+  Millis q = t / ns_per_ms;
+  if (t % ns_per_ms < 0) --q;
+  return q;
+}
+Millis ceil_ms(Ticks t) noexcept {
+  Millis q = t / ns_per_ms;
+  if (t % ns_per_ms > 0) ++q;
+  return q;
+}
 TimePoint point(Ticks t) noexcept { return TimePoint(Duration(t)); }
-
+TimePoint point_ms(Millis ms) noexcept {
+  constexpr Millis most = std::numeric_limits<Ticks>::max() / ns_per_ms;
+  constexpr Millis least = std::numeric_limits<Ticks>::min() / ns_per_ms;
+  if (ms > most) return TimePoint::max();
+  if (ms < least) return TimePoint::min();
+  return TimePoint(Duration(ms * ns_per_ms));
+}
 Ticks add_saturating(Ticks a, Duration b) noexcept {
   const Ticks d = b.count();
   if (d > 0 && a > std::numeric_limits<Ticks>::max() - d) return std::numeric_limits<Ticks>::max();
   return a + d;
 }
-
-std::uint16_t add_strike(std::uint16_t strikes) noexcept {
-  return strikes == strike_limit ? strikes : static_cast<std::uint16_t>(strikes + 1);
+Stamp stamp(Millis ms) noexcept { return static_cast<Stamp>(static_cast<std::uint64_t>(ms)); }
+// How far `to` lies after `from` (negative: before), for stamps within 2^31 ms of each other.
+Millis ahead(Stamp to, Stamp from) noexcept {
+  const std::uint32_t d = to - from;
+  return d < 0x80000000u ? Millis{d} : Millis{d} - (Millis{1} << 32);
 }
 
-std::size_t next_power_of_two(std::size_t n) noexcept {
-  std::size_t p = 1;
-  while (p < n) p <<= 1;
-  return p;
+std::uint8_t add_strike(std::uint8_t strikes) noexcept {
+  return strikes == strike_limit ? strikes : static_cast<std::uint8_t>(strikes + 1);
+}
+
+// A slot keeps 32 bits of a fingerprint (0: unknown). Two configurations the slot cannot tell
+// apart (one chance in 2^32) hold as one: the safe way to be wrong.
+std::uint32_t short_fingerprint(const Fingerprint& f) noexcept {
+  if (!f.known()) return 0;
+  const auto low = static_cast<std::uint32_t>(f.value());
+  return low != 0 ? low : 1;
 }
 
 // Counters are written under the shard's lock and read without it by stats().
@@ -56,50 +85,87 @@ void bump(Counter& counter) noexcept {
   counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-bool lifts(const Fingerprint& offered, std::uint64_t remembered) noexcept {
-  return offered.known() && remembered != 0 && offered.value() != remembered;
+bool lifts(const Fingerprint& offered, std::uint32_t remembered) noexcept {
+  return offered.known() && remembered != 0 && short_fingerprint(offered) != remembered;
 }
 
 enum class SenderHold : std::uint8_t { none, retry, configuration };
 
+// The time of one call, in the units the table uses.
+struct Now {
+  Ticks ns;
+  Millis ms;
+  Stamp at;
+  explicit Now(TimePoint t) noexcept
+      : ns(t.time_since_epoch().count()), ms(floor_ms(ns)), at(stamp(ms)) {}
+};
+
 }  // namespace
 
+// 32 bytes, two to a cache line. The peer is known by its 64-bit keyed hash alone: without the
+// key no one can choose two peers that share one, and by chance two of a million tracked peers
+// share one about once in 2^25 tables.
 struct NegotiationGuard::Slot {
-  std::uint64_t hash = 0;  // 0: empty
-  PeerKey peer;
-  Ticks sender_until = never;    // open while now < sender_until
-  Ticks receiver_until = never;  // open while now < receiver_until
-  Ticks last_failure = never;    // valid while any strike or confirmation is counted
-  std::uint64_t sender_fingerprint = 0;    // last proposal sent (0: unknown)
-  std::uint64_t receiver_fingerprint = 0;  // the proposal the receiver window rejected
-  std::uint16_t sender_strikes = 0;
-  std::uint16_t receiver_strikes = 0;
+  std::uint64_t hash = 0;           // 0: empty
+  Stamp sender_until = 0;           // meaningful while sender_hold() != none
+  Stamp receiver_until = 0;         // meaningful while receiver_set()
+  Stamp last_failure = 0;           // meaningful while counted()
+  std::uint32_t sender_fingerprint = 0;    // last proposal sent (0: unknown)
+  std::uint32_t receiver_fingerprint = 0;  // the proposal the receiver window rejected
+  std::uint8_t sender_strikes = 0;
+  std::uint8_t receiver_strikes = 0;
   std::uint8_t confirmations = 0;  // unauthenticated configuration errors seen, unconfirmed
-  SenderHold sender_hold = SenderHold::none;
+  std::uint8_t flags = 0;          // bits 0-1: SenderHold; bit 2: receiver window set
 
-  bool any_window_open(Ticks now) const noexcept {
-    return now < sender_until || now < receiver_until;
+  SenderHold sender_hold() const noexcept { return static_cast<SenderHold>(flags & 3u); }
+  void set_sender_hold(SenderHold hold) noexcept {
+    flags = static_cast<std::uint8_t>((flags & ~3u) | static_cast<unsigned>(hold));
   }
+  bool receiver_set() const noexcept { return (flags & 4u) != 0; }
+  void set_receiver(Stamp until) noexcept {
+    receiver_until = until;
+    flags = static_cast<std::uint8_t>(flags | 4u);
+  }
+  void clear_receiver() noexcept { flags = static_cast<std::uint8_t>(flags & ~4u); }
+
+  bool sender_open(Stamp now) const noexcept {
+    return sender_hold() != SenderHold::none && ahead(sender_until, now) > 0;
+  }
+  bool receiver_open(Stamp now) const noexcept {
+    return receiver_set() && ahead(receiver_until, now) > 0;
+  }
+  bool any_window_open(Stamp now) const noexcept { return sender_open(now) || receiver_open(now); }
+  // Milliseconds until the later open window ends; 0 when none is open.
+  Millis time_left(Stamp now) const noexcept {
+    Millis left = 0;
+    if (sender_open(now)) left = ahead(sender_until, now);
+    if (receiver_open(now)) left = std::max(left, ahead(receiver_until, now));
+    return left;
+  }
+  bool counted() const noexcept { return (sender_strikes | receiver_strikes | confirmations) != 0; }
   std::uint32_t total_strikes() const noexcept {
     return std::uint32_t{sender_strikes} + receiver_strikes;
   }
   // Nothing worth keeping: its slot is reclaimed.
-  bool idle(Ticks now) const noexcept {
-    return !any_window_open(now) && sender_strikes == 0 && receiver_strikes == 0 &&
-           confirmations == 0 && sender_fingerprint == 0;
+  bool idle(Stamp now) const noexcept {
+    return !any_window_open(now) && !counted() && sender_fingerprint == 0;
   }
 };
 
 struct alignas(64) NegotiationGuard::Shard {
+  static_assert(sizeof(Slot) == 32, "two slots to a cache line");
+
   std::mutex mutex;
   Slot* slots = nullptr;
-  std::uint32_t mask = 0;      // slot count - 1
+  std::uint32_t size = 0;      // slots in this shard (any number: homes are found by multiplying)
   std::uint32_t capacity = 0;  // entries this shard can hold (more than its even share)
   std::atomic<std::uint32_t> count{0};
   // The whole table's entry count and limit (Policy::max_peers), shared by all shards, so the
   // table fills to max_peers before anything is evicted however the hashes fall.
   std::atomic<std::size_t>* tracked = nullptr;
   std::size_t limit = 0;
+  Millis normalized_at = 0;  // when lapsed windows and strikes were last cleared
+  Millis last_seen = 0;      // the time of the last call: every stamp compares right against it
   // Random words for jitter, refilled from randombytes_buf a block at a time.
   std::uint32_t random_words[16] = {};
   std::uint32_t random_left = 0;
@@ -109,77 +175,94 @@ struct alignas(64) NegotiationGuard::Shard {
       retried_later{0}, awaiting_confirmation{0}, ignored{0}, unsolicited{0},
       fingerprint_lifts{0}, established{0}, evictions{0};
 
+  // Lemire's multiply-shift maps the hash's low half onto [0, size) without a division.
   std::uint32_t home(std::uint64_t hash) const noexcept {
-    return static_cast<std::uint32_t>(hash) & mask;
+    return static_cast<std::uint32_t>((std::uint64_t{static_cast<std::uint32_t>(hash)} * size) >> 32);
   }
-  std::uint32_t next(std::uint32_t i) const noexcept { return (i + 1) & mask; }
+  std::uint32_t next(std::uint32_t i) const noexcept { return i + 1 == size ? 0 : i + 1; }
+  std::uint32_t distance(std::uint32_t i) const noexcept {  // of slot i from its home
+    const std::uint32_t h = home(slots[i].hash);
+    return i >= h ? i - h : i + size - h;
+  }
 
-  Slot* find(std::uint64_t hash, const PeerKey& peer) noexcept {
-    for (std::uint32_t i = home(hash);; i = next(i)) {
-      Slot& slot = slots[i];
-      if (slot.hash == 0) return nullptr;
-      if (slot.hash == hash && slot.peer == peer) return &slot;
+  // Robin Hood order: along a probe sequence, entries sit no closer to their home than the ones
+  // before them, so a search for an absent peer stops at the first entry closer to its home.
+  Slot* find(std::uint64_t hash) noexcept {
+    std::uint32_t i = home(hash);
+    for (std::uint32_t d = 0;; ++d, i = next(i)) {
+      const Slot& slot = slots[i];
+      if (slot.hash == hash) return &slots[i];
+      if (slot.hash == 0 || distance(i) < d) return nullptr;
     }
   }
 
-  // Backward-shift deletion keeps linear probing free of tombstones.
+  // Backward shift: the entries after the hole move one closer to home; no tombstones.
   void erase(Slot* victim) noexcept {
     auto hole = static_cast<std::uint32_t>(victim - slots);
-    for (std::uint32_t j = next(hole);; j = next(j)) {
-      if (slots[j].hash == 0) break;
-      const std::uint32_t want = home(slots[j].hash);
-      // Slot j may fill the hole unless its home lies cyclically in (hole, j].
-      const bool stays = hole <= j ? (hole < want && want <= j) : (hole < want || want <= j);
-      if (!stays) {
-        slots[hole] = slots[j];
-        hole = j;
-      }
+    for (std::uint32_t j = next(hole); slots[j].hash != 0 && distance(j) != 0; j = next(j)) {
+      slots[hole] = slots[j];
+      hole = j;
     }
     slots[hole] = Slot{};
     count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     tracked->fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // Precondition: `peer` is absent. Evicts first when the table or the shard is full. Eviction
+  // Precondition: `hash` is absent. Evicts first when the table or the shard is full. Eviction
   // stays inside this shard (its lock is the only one held); only a shard with no entry at all
   // inserts past a full table, which keyed hashing makes vanishingly unlikely.
-  Slot& insert(std::uint64_t hash, const PeerKey& peer, Ticks now) noexcept {
+  Slot& insert(std::uint64_t hash, Stamp now) noexcept {
     const std::size_t before = tracked->fetch_add(1, std::memory_order_relaxed);
     const std::uint32_t here = count.load(std::memory_order_relaxed);
     if (here >= capacity || (before >= limit && here > 0)) evict_near(hash, now);
+    Slot carried;
+    carried.hash = hash;
+    Slot* placed = nullptr;
     std::uint32_t i = home(hash);
-    while (slots[i].hash != 0) i = next(i);
-    Slot& slot = slots[i];
-    slot = Slot{};
-    slot.hash = hash;
-    slot.peer = peer;
+    for (std::uint32_t d = 0;; ++d, i = next(i)) {
+      Slot& slot = slots[i];
+      if (slot.hash == 0) {
+        slot = carried;
+        if (placed == nullptr) placed = &slot;
+        break;
+      }
+      const std::uint32_t theirs = distance(i);
+      if (theirs < d) {  // the richer entry moves on; the newcomer (or the one carried) stays
+        std::swap(slot, carried);
+        if (placed == nullptr) placed = &slot;
+        d = theirs;
+      }
+    }
     count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    return slot;
+    return *placed;
   }
 
   // Victim order: no open window, then fewest strikes, then the window that ends first.
-  void evict_near(std::uint64_t hash, Ticks now) noexcept {
-    Slot* victim = nullptr;
+  void evict_near(std::uint64_t hash, Stamp now) noexcept {
+    std::uint32_t victim = 0;
+    bool chosen = false;
     std::uint32_t examined = 0;
     std::uint32_t i = home(hash);
-    for (std::uint32_t visited = 0; visited <= mask; ++visited, i = next(i)) {
-      Slot& candidate = slots[i];
-      if (candidate.hash == 0) continue;
-      if (victim == nullptr || evicts_before(candidate, *victim, now)) victim = &candidate;
+    for (std::uint32_t visited = 0; visited < size; ++visited, i = next(i)) {
+      if (slots[i].hash == 0) continue;
+      if (!chosen || evicts_before(slots[i], slots[victim], now)) {
+        victim = i;
+        chosen = true;
+      }
       if (++examined == eviction_sample) break;
     }
     // Losing a remembered proposal costs little; losing a window or strikes is what counts.
-    const bool protective = victim->any_window_open(now) || victim->total_strikes() != 0 ||
-                            victim->confirmations != 0;
-    erase(victim);
+    const Slot& v = slots[victim];
+    const bool protective = v.any_window_open(now) || v.counted();
+    erase(&slots[victim]);
     if (protective) bump(evictions);
   }
 
-  static bool evicts_before(const Slot& a, const Slot& b, Ticks now) noexcept {
+  static bool evicts_before(const Slot& a, const Slot& b, Stamp now) noexcept {
     const bool a_open = a.any_window_open(now), b_open = b.any_window_open(now);
     if (a_open != b_open) return !a_open;
     if (a.total_strikes() != b.total_strikes()) return a.total_strikes() < b.total_strikes();
-    return std::max(a.sender_until, a.receiver_until) < std::max(b.sender_until, b.receiver_until);
+    return a.time_left(now) < b.time_left(now);
   }
 
   // A uniform 32-bit word; one randombytes_buf call per sixteen.
@@ -192,13 +275,53 @@ struct alignas(64) NegotiationGuard::Shard {
   }
 };
 
-void NegotiationGuard::forgive(Slot& slot, Ticks now) const noexcept {
-  if ((slot.sender_strikes | slot.receiver_strikes | slot.confirmations) != 0 &&
-      now - slot.last_failure >= policy_.forgive_after.count()) {
+
+// Lapsed windows close and lapsed strikes are forgiven: what a call sees first in a slot.
+void NegotiationGuard::settle(Slot& slot, std::uint32_t now) const noexcept {
+  if (slot.sender_hold() != SenderHold::none && ahead(slot.sender_until, now) <= 0) {
+    slot.set_sender_hold(SenderHold::none);
+  }
+  if (slot.receiver_set() && ahead(slot.receiver_until, now) <= 0) slot.clear_receiver();
+  if (slot.counted() && ahead(now, slot.last_failure) >= forgive_ms_) {
     slot.sender_strikes = 0;
     slot.receiver_strikes = 0;
     slot.confirmations = 0;
   }
+}
+
+// Settles every slot of the shard, so no stamp grows stale enough to wrap. The stamps are read
+// against the time of the shard's last call, at which they were all comparable, however long
+// the shard then lay idle; decisions are taken against `now` in 64 bits.
+void NegotiationGuard::normalize(Shard& shard, Millis now) const noexcept {
+  const Millis reference = shard.last_seen;
+  const Stamp at = stamp(reference);
+  const auto absolute = [&](Stamp s) { return reference + ahead(s, at); };
+  for (std::uint32_t i = 0; i < shard.size; ++i) {
+    Slot& slot = shard.slots[i];
+    if (slot.hash == 0) continue;
+    if (slot.sender_hold() != SenderHold::none) {
+      const Millis until = absolute(slot.sender_until);
+      if (until <= now) slot.set_sender_hold(SenderHold::none);
+      // A clock that went back: no window longer than the cap allows.
+      else slot.sender_until = stamp(std::min(until, now + window_cap_ms_));
+    }
+    if (slot.receiver_set()) {
+      const Millis until = absolute(slot.receiver_until);
+      if (until <= now) slot.clear_receiver();
+      else slot.receiver_until = stamp(std::min(until, now + window_cap_ms_));
+    }
+    if (slot.counted()) {
+      const Millis last = absolute(slot.last_failure);
+      if (now - last >= forgive_ms_) {
+        slot.sender_strikes = 0;
+        slot.receiver_strikes = 0;
+        slot.confirmations = 0;
+      } else {
+        slot.last_failure = stamp(std::min(last, now));
+      }
+    }
+  }
+  shard.normalized_at = now;
 }
 
 NegotiationGuard::NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock,
@@ -231,17 +354,23 @@ Errc NegotiationGuard::init() noexcept {
   if (sodium_init() < 0) return Errc::crypto_unavailable;
   randombytes_buf(hash_key_, sizeof hash_key_);
   randombytes_buf(fingerprint_key_, sizeof fingerprint_key_);
+  forgive_ms_ = ceil_ms(policy_.forgive_after.count());
+  window_cap_ms_ = ceil_ms(static_cast<Ticks>(static_cast<double>(policy_.max_window.count()) *
+                                              (1.0 + policy_.jitter)));
 
   std::size_t shards = 1;
   while (shards < max_shards && policy_.max_peers / (shards * 2) >= peers_per_shard_before_splitting) {
     shards *= 2;
   }
-  // A shard may hold a quarter more than its even share, so the table reaches max_peers before
-  // any shard overflows; slots keep the load at or under about 5/8 for short linear probes.
+  // A shard may hold six standard deviations more than its even share, so the table reaches
+  // max_peers before any shard overflows; a quarter more slots than the share keeps the table at
+  // most 80% full (70% at 7/8 of max_peers) for short Robin Hood probes: 40 bytes per peer.
   const std::size_t even_share = (policy_.max_peers + shards - 1) / shards;
+  const auto spread = static_cast<std::size_t>(6.0 * std::sqrt(static_cast<double>(even_share)));
   const std::size_t shard_capacity =
-      std::min(policy_.max_peers, even_share + even_share / 4 + (shards > 1 ? 16 : 0));
-  const std::size_t slots_per_shard = next_power_of_two(shard_capacity + shard_capacity / 2 + 1);
+      shards > 1 ? std::min(policy_.max_peers, even_share + spread + 16) : policy_.max_peers;
+  const std::size_t slots_per_shard =
+      std::max(shard_capacity + shard_capacity / 16 + 2, even_share + (even_share + 3) / 4);
 
   shards_ = new (std::nothrow) Shard[shards];
   slots_ = new (std::nothrow) Slot[shards * slots_per_shard]();
@@ -253,13 +382,17 @@ Errc NegotiationGuard::init() noexcept {
     return Errc::out_of_memory;
   }
   shard_count_ = static_cast<std::uint32_t>(shards);
+  slot_count_ = shards * slots_per_shard;
+  const Millis now = floor_ms(clock_.now().time_since_epoch().count());
   for (std::size_t i = 0; i < shards; ++i) {
     Shard& shard = shards_[i];
     shard.slots = slots_ + i * slots_per_shard;
-    shard.mask = static_cast<std::uint32_t>(slots_per_shard - 1);
+    shard.size = static_cast<std::uint32_t>(slots_per_shard);
     shard.capacity = static_cast<std::uint32_t>(shard_capacity);
     shard.tracked = &tracked_;
     shard.limit = policy_.max_peers;
+    shard.normalized_at = now;
+    shard.last_seen = now;
   }
   return Errc::ok;
 }
@@ -284,6 +417,13 @@ NegotiationGuard::Shard& NegotiationGuard::shard_for(std::uint64_t hash) const n
   return shards_[(hash >> 40) & (shard_count_ - 1)];
 }
 
+void NegotiationGuard::keep_fresh(Shard& shard, Millis now) const noexcept {
+  if (now - shard.normalized_at >= normalize_every || now < shard.normalized_at) {
+    normalize(shard, now);
+  }
+  shard.last_seen = now;
+}
+
 Duration NegotiationGuard::window_length(Shard& shard, Duration base,
                                          std::uint32_t strikes) const noexcept {
   // max_window caps the sender's window; a receiver window shorter than the sender's keeps that
@@ -300,81 +440,91 @@ Duration NegotiationGuard::window_length(Shard& shard, Duration base,
     const double unit = static_cast<double>(shard.random_word()) / 4294967296.0;
     length *= 1.0 + policy_.jitter * (2.0 * unit - 1.0);
   }
-  if (length >= static_cast<double>(std::numeric_limits<Ticks>::max())) return Duration::max();
   return Duration(std::max<Ticks>(1, static_cast<Ticks>(length)));
 }
 
+namespace {
+// When a window stored as `until` ends, as the caller's TimePoint.
+TimePoint end_of(Stamp until, const Now& now) noexcept { return point_ms(now.ms + ahead(until, now.at)); }
+// A window of `length` from now ends on the first millisecond boundary at or after now + length.
+Millis window_end(const Now& now, Duration length) noexcept {
+  return ceil_ms(add_saturating(now.ns, length));
+}
+}  // namespace
+
 Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
                                                 const Fingerprint& fingerprint) noexcept {
-  const Ticks now = ticks(clock_.now());
+  const Now now(clock_.now());
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
   std::lock_guard<std::mutex> lock(shard.mutex);
-  Slot* slot = shard.find(h, peer);
+  keep_fresh(shard, now.ms);
+  Slot* slot = shard.find(h);
   if (slot == nullptr) {
-    if (fingerprint.known()) shard.insert(h, peer, now).sender_fingerprint = fingerprint.value();
+    if (fingerprint.known()) shard.insert(h, now.at).sender_fingerprint = short_fingerprint(fingerprint);
     bump(shard.proceeded_outbound);
-    return {Verdict::proceed, point(now), 0};
+    return {Verdict::proceed, point(now.ns), 0};
   }
-  forgive(*slot, now);
-  if (now < slot->sender_until) {
+  settle(*slot, now.at);
+  if (slot->sender_open(now.at)) {
     if (!lifts(fingerprint, slot->sender_fingerprint)) {
       bump(shard.held_outbound);
-      return {Verdict::hold, point(slot->sender_until), slot->sender_strikes};
+      return {Verdict::hold, end_of(slot->sender_until, now), slot->sender_strikes};
     }
-    slot->sender_until = never;
-    slot->sender_hold = SenderHold::none;
+    slot->set_sender_hold(SenderHold::none);
     bump(shard.fingerprint_lifts);
   }
-  if (fingerprint.value() != slot->sender_fingerprint) {
+  const std::uint32_t offered = short_fingerprint(fingerprint);
+  if (offered != slot->sender_fingerprint) {
     slot->confirmations = 0;  // they were about another configuration
-    slot->sender_fingerprint = fingerprint.value();
+    slot->sender_fingerprint = offered;
   }
-  const Decision decision{Verdict::proceed, point(now), slot->sender_strikes};
-  if (slot->idle(now)) shard.erase(slot);
+  const Decision decision{Verdict::proceed, point(now.ns), slot->sender_strikes};
+  if (slot->idle(now.at)) shard.erase(slot);
   bump(shard.proceeded_outbound);
   return decision;
 }
 
 ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notice& notice,
                                                 Origin origin) noexcept {
-  const Ticks now = ticks(clock_.now());
+  const Now now(clock_.now());
   const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
   std::lock_guard<std::mutex> lock(shard.mutex);
-  Slot* slot = shard.find(h, peer);
-  if (slot != nullptr) forgive(*slot, now);
+  keep_fresh(shard, now.ms);
+  Slot* slot = shard.find(h);
+  if (slot != nullptr) settle(*slot, now.at);
   const std::uint32_t strikes = slot != nullptr ? slot->sender_strikes : 0;
 
   // RFC 7296 2.21.1: an error in the clear that answers nothing we sent may be forged.
   if (origin == Origin::unsolicited || cls == NotifyClass::ignored) {
     bump(shard.ignored);
     if (origin == Origin::unsolicited) bump(shard.unsolicited);
-    return {ErrorAction::ignored, point(now), strikes};
+    return {ErrorAction::ignored, point(now.ns), strikes};
   }
   if (cls == NotifyClass::retry_now) {
     bump(shard.retried_now);
-    return {ErrorAction::retry_now, point(now), strikes};
+    return {ErrorAction::retry_now, point(now.ns), strikes};
   }
 
-  if (slot == nullptr) slot = &shard.insert(h, peer, now);
+  if (slot == nullptr) slot = &shard.insert(h, now.at);
   const bool awaiting_confirmation =
       cls == NotifyClass::configuration && origin == Origin::answers_request &&
       slot->confirmations + 1u < policy_.unauthenticated_confirmations;
   if (cls == NotifyClass::retry_later || awaiting_confirmation) {
     if (awaiting_confirmation) {
       ++slot->confirmations;
-      slot->last_failure = now;
+      slot->last_failure = now.at;
       bump(shard.awaiting_confirmation);
     }
-    const Ticks until = add_saturating(now, policy_.retry_delay);
-    if (until > slot->sender_until) {
+    const Stamp until = stamp(window_end(now, policy_.retry_delay));
+    if (!slot->sender_open(now.at) || ahead(until, slot->sender_until) > 0) {
       slot->sender_until = until;
-      if (slot->sender_hold != SenderHold::configuration) slot->sender_hold = SenderHold::retry;
+      if (slot->sender_hold() != SenderHold::configuration) slot->set_sender_hold(SenderHold::retry);
     }
     bump(shard.retried_later);
-    return {ErrorAction::retry_later, point(slot->sender_until), slot->sender_strikes};
+    return {ErrorAction::retry_later, end_of(slot->sender_until, now), slot->sender_strikes};
   }
 
   // A configuration error, trusted or confirmed. Several in-flight requests failing together
@@ -383,70 +533,73 @@ ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notic
   // The peer is confirmed to refuse this configuration: its later errors act at once, until a
   // success, forgiveness, or a different configuration is sent.
   slot->confirmations = static_cast<std::uint8_t>(policy_.unauthenticated_confirmations - 1);
-  if (now < slot->sender_until && slot->sender_hold == SenderHold::configuration) {
-    return {ErrorAction::hold, point(slot->sender_until), slot->sender_strikes};
+  if (slot->sender_open(now.at) && slot->sender_hold() == SenderHold::configuration) {
+    return {ErrorAction::hold, end_of(slot->sender_until, now), slot->sender_strikes};
   }
   slot->sender_strikes = add_strike(slot->sender_strikes);
-  slot->last_failure = now;
-  const Ticks until =
-      add_saturating(now, window_length(shard, policy_.sender_window, slot->sender_strikes));
-  slot->sender_until = std::max(slot->sender_until, until);
-  slot->sender_hold = SenderHold::configuration;
-  return {ErrorAction::hold, point(slot->sender_until), slot->sender_strikes};
+  slot->last_failure = now.at;
+  const Stamp until =
+      stamp(window_end(now, window_length(shard, policy_.sender_window, slot->sender_strikes)));
+  if (!slot->sender_open(now.at) || ahead(until, slot->sender_until) > 0) slot->sender_until = until;
+  slot->set_sender_hold(SenderHold::configuration);
+  return {ErrorAction::hold, end_of(slot->sender_until, now), slot->sender_strikes};
 }
 
 Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
                                                const Fingerprint& fingerprint) noexcept {
-  const Ticks now = ticks(clock_.now());
+  const Now now(clock_.now());
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
   std::lock_guard<std::mutex> lock(shard.mutex);
-  Slot* slot = shard.find(h, peer);
+  keep_fresh(shard, now.ms);
+  Slot* slot = shard.find(h);
   if (slot == nullptr) {
     bump(shard.proceeded_inbound);
-    return {Verdict::proceed, point(now), 0};
+    return {Verdict::proceed, point(now.ns), 0};
   }
-  forgive(*slot, now);
-  if (now < slot->receiver_until) {
+  settle(*slot, now.at);
+  if (slot->receiver_open(now.at)) {
     if (!lifts(fingerprint, slot->receiver_fingerprint)) {
       bump(shard.dropped_inbound);
-      return {Verdict::hold, point(slot->receiver_until), slot->receiver_strikes};
+      return {Verdict::hold, end_of(slot->receiver_until, now), slot->receiver_strikes};
     }
-    slot->receiver_until = never;
+    slot->clear_receiver();
     bump(shard.fingerprint_lifts);
   }
-  const Decision decision{Verdict::proceed, point(now), slot->receiver_strikes};
-  if (slot->idle(now)) shard.erase(slot);
+  const Decision decision{Verdict::proceed, point(now.ns), slot->receiver_strikes};
+  if (slot->idle(now.at)) shard.erase(slot);
   bump(shard.proceeded_inbound);
   return decision;
 }
 
 Decision NegotiationGuard::on_local_rejection(const PeerKey& peer, const Notice& notice,
                                               const Fingerprint& fingerprint) {
-  const Ticks now = ticks(clock_.now());
+  const Now now(clock_.now());
   const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
   Decision decision;
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
-    Slot* slot = shard.find(h, peer);
-    if (slot != nullptr) forgive(*slot, now);
+    keep_fresh(shard, now.ms);
+    Slot* slot = shard.find(h);
+    if (slot != nullptr) settle(*slot, now.at);
     if (cls != NotifyClass::configuration) {
       // The peer is meant to act on it (new KE group, cookie, later retry): no window.
-      decision = {Verdict::proceed, point(now), slot != nullptr ? slot->receiver_strikes : 0u};
+      decision = {Verdict::proceed, point(now.ns), slot != nullptr ? slot->receiver_strikes : 0u};
     } else {
-      if (slot == nullptr) slot = &shard.insert(h, peer, now);
-      if (now < slot->receiver_until && !lifts(fingerprint, slot->receiver_fingerprint)) {
+      if (slot == nullptr) slot = &shard.insert(h, now.at);
+      if (slot->receiver_open(now.at) && !lifts(fingerprint, slot->receiver_fingerprint)) {
         bump(shard.notices_suppressed);  // at most one notice per window: no reflection
-        return {Verdict::hold, point(slot->receiver_until), slot->receiver_strikes};
+        return {Verdict::hold, end_of(slot->receiver_until, now), slot->receiver_strikes};
       }
       slot->receiver_strikes = add_strike(slot->receiver_strikes);
-      slot->last_failure = now;
-      slot->receiver_until =
-          add_saturating(now, window_length(shard, policy_.receiver_window, slot->receiver_strikes));
-      slot->receiver_fingerprint = fingerprint.value();
-      decision = {Verdict::hold, point(slot->receiver_until), slot->receiver_strikes};
+      slot->last_failure = now.at;
+      const Millis until =
+          window_end(now, window_length(shard, policy_.receiver_window, slot->receiver_strikes));
+      slot->set_receiver(stamp(until));
+      slot->receiver_fingerprint = short_fingerprint(fingerprint);
+      decision = {Verdict::hold, point_ms(until), slot->receiver_strikes};
     }
     bump(shard.notices_sent);
   }
@@ -458,7 +611,7 @@ void NegotiationGuard::on_established(const PeerKey& peer) noexcept {
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
   std::lock_guard<std::mutex> lock(shard.mutex);
-  if (Slot* slot = shard.find(h, peer)) shard.erase(slot);
+  if (Slot* slot = shard.find(h)) shard.erase(slot);
   bump(shard.established);
 }
 
@@ -484,22 +637,24 @@ using wire::detail::store_u32;
 using wire::detail::store_u64;
 
 constexpr unsigned char snapshot_magic[8] = {'I', 'K', 'E', 'G', 'S', 'N', 'A', 'P'};
+constexpr std::size_t nonce_offset = 16;
 constexpr std::size_t nonce_size = 16;
-constexpr std::size_t key_offset = 32;  // after magic, version, record size, count, nonce
-constexpr std::uint64_t no_failure = ~std::uint64_t{0};
-static_assert(key_offset + 32 == format::header_size);
+constexpr std::size_t keys_offset = 32;
+constexpr std::size_t keys_size = 48;  // the SipHash key (16) and the fingerprint key (32)
+static_assert(keys_offset + keys_size == format::header_size);
 static_assert(crypto_auth_BYTES == format::mac_size);
 static_assert(crypto_auth_KEYBYTES == sizeof(SnapshotKey::bytes));
 
-// Two keys from the daemon's one: the MAC key, and a pad per nonce that hides the fingerprint key.
+// Two keys from the daemon's one: the MAC key, and a pad per nonce that hides the guard's keys.
 void derive_mac_key(const SnapshotKey& key, unsigned char (&out)[crypto_auth_KEYBYTES]) noexcept {
   static constexpr char label[] = "ikeguard snapshot mac key";
   crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(label), sizeof label - 1,
                      key.bytes.data(), key.bytes.size());
 }
 
-void derive_pad(const SnapshotKey& key, const std::uint8_t* nonce, unsigned char (&out)[32]) noexcept {
-  static constexpr char label[] = "ikeguard snapshot fingerprint key pad";
+void derive_pad(const SnapshotKey& key, const std::uint8_t* nonce,
+                unsigned char (&out)[keys_size]) noexcept {
+  static constexpr char label[] = "ikeguard snapshot key pad";
   unsigned char message[sizeof label - 1 + nonce_size];
   std::memcpy(message, label, sizeof label - 1);
   std::memcpy(message + sizeof label - 1, nonce, nonce_size);
@@ -508,66 +663,40 @@ void derive_pad(const SnapshotKey& key, const std::uint8_t* nonce, unsigned char
 
 // One record, decoded and checked.
 struct SnapshotRecord {
-  PeerKey peer;
-  std::uint8_t hold = 0;
+  std::uint64_t hash = 0;
+  std::uint32_t sender_left = 0;    // ms
+  std::uint32_t receiver_left = 0;  // ms
+  std::uint32_t since_failure = 0;  // ms
+  std::uint32_t sender_fingerprint = 0;
+  std::uint32_t receiver_fingerprint = 0;
+  std::uint8_t sender_strikes = 0;
+  std::uint8_t receiver_strikes = 0;
   std::uint8_t confirmations = 0;
-  std::uint16_t sender_strikes = 0;
-  std::uint16_t receiver_strikes = 0;
-  std::uint64_t sender_remaining = 0;
-  std::uint64_t receiver_remaining = 0;
-  std::uint64_t since_failure = no_failure;
-  std::uint64_t sender_fingerprint = 0;
-  std::uint64_t receiver_fingerprint = 0;
+  std::uint8_t hold = 0;
 
-  std::uint64_t latest_end() const noexcept { return std::max(sender_remaining, receiver_remaining); }
+  std::uint32_t latest_end() const noexcept { return std::max(sender_left, receiver_left); }
 };
 
-bool all_zero(const std::uint8_t* p, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (p[i] != 0) return false;
-  }
-  return true;
-}
-
 // False when the record could not have been written by snapshot().
-bool decode_record(const std::uint8_t* p, SnapshotRecord& record) noexcept {
-  const std::uint8_t family = p[0];
-  record.hold = p[1];
-  record.confirmations = p[2];
-  if (p[3] != 0 || load_u16(p + 10) != 0) return false;
-  if (record.hold > static_cast<std::uint8_t>(SenderHold::configuration)) return false;
-  const std::uint16_t port = load_u16(p + 4);
-  record.sender_strikes = load_u16(p + 6);
-  record.receiver_strikes = load_u16(p + 8);
-  const std::uint32_t scope = load_u32(p + 12);
-  const std::uint8_t* address = p + 16;
-  if (family == 4) {
-    if (!all_zero(address + 4, 12)) return false;
-    record.peer = PeerKey::ipv4({address[0], address[1], address[2], address[3]}, port, scope);
-  } else if (family == 6) {
-    std::array<std::uint8_t, 16> bytes{};
-    std::memcpy(bytes.data(), address, bytes.size());
-    record.peer = PeerKey::ipv6(bytes, port, scope);
-    if (record.peer.family() != PeerKey::Family::ipv6) return false;  // v4-mapped: never written
-  } else {
-    return false;
-  }
-  record.sender_remaining = load_u64(p + 32);
-  record.receiver_remaining = load_u64(p + 40);
-  record.since_failure = load_u64(p + 48);
-  record.sender_fingerprint = load_u64(p + 56);
-  record.receiver_fingerprint = load_u64(p + 64);
-  const auto limit = static_cast<std::uint64_t>(std::numeric_limits<Ticks>::max());
-  if (record.sender_remaining > limit || record.receiver_remaining > limit) return false;
-  if (record.since_failure != no_failure && record.since_failure > limit) return false;
+bool decode_record(const std::uint8_t* p, SnapshotRecord& r) noexcept {
+  r.hash = load_u64(p);
+  r.sender_left = load_u32(p + 8);
+  r.receiver_left = load_u32(p + 12);
+  r.since_failure = load_u32(p + 16);
+  r.sender_fingerprint = load_u32(p + 20);
+  r.receiver_fingerprint = load_u32(p + 24);
+  r.sender_strikes = p[28];
+  r.receiver_strikes = p[29];
+  r.confirmations = p[30];
+  r.hold = p[31];
+  if (r.hash == 0) return false;
+  if (r.hold > static_cast<std::uint8_t>(SenderHold::configuration)) return false;
   // A hold kind without a window, or a window without a hold kind, is not a state the guard has.
-  if ((record.sender_remaining == 0) != (record.hold == 0)) return false;
-  const bool counted = record.sender_strikes != 0 || record.receiver_strikes != 0 ||
-                       record.confirmations != 0;
-  if (counted != (record.since_failure != no_failure)) return false;
-  const bool remembers = record.sender_remaining != 0 || record.receiver_remaining != 0 ||
-                         counted || record.sender_fingerprint != 0;
-  return remembers;  // snapshot() writes no entry with nothing to remember
+  if ((r.sender_left == 0) != (r.hold == 0)) return false;
+  const bool counted = (r.sender_strikes | r.receiver_strikes | r.confirmations) != 0;
+  if (!counted && r.since_failure != 0) return false;
+  // snapshot() writes no entry with nothing to remember.
+  return r.sender_left != 0 || r.receiver_left != 0 || counted || r.sender_fingerprint != 0;
 }
 
 }  // namespace
@@ -579,7 +708,7 @@ std::size_t NegotiationGuard::snapshot_bound() const noexcept {
 Result<std::size_t> NegotiationGuard::snapshot(void* out, std::size_t size,
                                                const SnapshotKey& key) const noexcept {
   if (out == nullptr) return Errc::invalid_argument;
-  const Ticks now = ticks(clock_.now());
+  const Now now(clock_.now());
   // Every shard, in index order (no other call holds two locks): one consistent instant.
   for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
   struct Unlock {
@@ -588,23 +717,20 @@ Result<std::size_t> NegotiationGuard::snapshot(void* out, std::size_t size,
       for (std::uint32_t i = guard.shard_count_; i-- > 0;) guard.shards_[i].mutex.unlock();
     }
   } unlock{*this};
+  for (std::uint32_t i = 0; i < shard_count_; ++i) keep_fresh(shards_[i], now.ms);
 
-  // What an entry would say if it were looked at now: lapsed strikes forgiven, idle ones skipped.
-  const auto current = [&](const Slot& slot, Slot& copy) {
+  // What an entry would say if it were looked at now: lapsed windows and strikes settled.
+  Slot copy;
+  const auto current = [&](const Slot& slot) {
     if (slot.hash == 0) return false;
     copy = slot;
-    forgive(copy, now);
-    if (now >= copy.sender_until) {
-      copy.sender_until = never;
-      copy.sender_hold = SenderHold::none;
-    }
-    if (now >= copy.receiver_until) copy.receiver_until = never;
-    return !copy.idle(now);
+    settle(copy, now.at);
+    return !copy.idle(now.at);
   };
-  const std::size_t slot_count = std::size_t{shard_count_} * (std::size_t{shards_[0].mask} + 1);
   std::size_t entries = 0;
-  Slot copy;
-  for (std::size_t i = 0; i < slot_count; ++i) if (current(slots_[i], copy)) ++entries;
+  for (std::size_t i = 0; i < slot_count_; ++i) {
+    if (current(slots_[i])) ++entries;
+  }
   const std::size_t total = format::size_for(entries);
   if (size < total) return Errc::snapshot_buffer_too_small;
 
@@ -613,37 +739,35 @@ Result<std::size_t> NegotiationGuard::snapshot(void* out, std::size_t size,
   store_u16(p + 8, format::version);
   store_u16(p + 10, static_cast<std::uint16_t>(format::record_size));
   store_u32(p + 12, static_cast<std::uint32_t>(entries));
-  randombytes_buf(p + 16, nonce_size);
-  unsigned char pad[32];
-  derive_pad(key, p + 16, pad);
-  for (std::size_t i = 0; i < sizeof pad; ++i) {
-    p[key_offset + i] = static_cast<std::uint8_t>(fingerprint_key_[i] ^ pad[i]);
+  randombytes_buf(p + nonce_offset, nonce_size);
+  unsigned char pad[keys_size];
+  derive_pad(key, p + nonce_offset, pad);
+  for (std::size_t i = 0; i < sizeof hash_key_; ++i) {
+    p[keys_offset + i] = static_cast<std::uint8_t>(hash_key_[i] ^ pad[i]);
+  }
+  for (std::size_t i = 0; i < sizeof fingerprint_key_; ++i) {
+    p[keys_offset + sizeof hash_key_ + i] =
+        static_cast<std::uint8_t>(fingerprint_key_[i] ^ pad[sizeof hash_key_ + i]);
   }
   sodium_memzero(pad, sizeof pad);
 
   std::uint8_t* record = p + format::header_size;
-  const auto remaining = [now](Ticks until) {
-    return until > now ? static_cast<std::uint64_t>(until - now) : std::uint64_t{0};
-  };
-  for (std::size_t i = 0; i < slot_count; ++i) {
-    if (!current(slots_[i], copy)) continue;
-    std::memset(record, 0, format::record_size);
-    const PeerKey& peer = copy.peer;
-    record[0] = peer.family() == PeerKey::Family::ipv4 ? 4 : 6;
-    record[1] = static_cast<std::uint8_t>(copy.sender_hold);
-    record[2] = copy.confirmations;
-    store_u16(record + 4, peer.port());
-    store_u16(record + 6, copy.sender_strikes);
-    store_u16(record + 8, copy.receiver_strikes);
-    store_u32(record + 12, peer.scope());
-    std::memcpy(record + 16, peer.address().data(), peer.family() == PeerKey::Family::ipv4 ? 4 : 16);
-    store_u64(record + 32, remaining(copy.sender_until));
-    store_u64(record + 40, remaining(copy.receiver_until));
-    const bool counted = (copy.sender_strikes | copy.receiver_strikes | copy.confirmations) != 0;
-    const Ticks since = copy.last_failure == never ? 0 : now - copy.last_failure;
-    store_u64(record + 48, counted ? static_cast<std::uint64_t>(since) : no_failure);
-    store_u64(record + 56, copy.sender_fingerprint);
-    store_u64(record + 64, copy.receiver_fingerprint);
+  for (std::size_t i = 0; i < slot_count_; ++i) {
+    if (!current(slots_[i])) continue;
+    const auto left = [&](bool open, Stamp until) {
+      return open ? static_cast<std::uint32_t>(ahead(until, now.at)) : std::uint32_t{0};
+    };
+    store_u64(record, copy.hash);
+    store_u32(record + 8, left(copy.sender_open(now.at), copy.sender_until));
+    store_u32(record + 12, left(copy.receiver_open(now.at), copy.receiver_until));
+    store_u32(record + 16,
+              copy.counted() ? static_cast<std::uint32_t>(ahead(now.at, copy.last_failure)) : 0u);
+    store_u32(record + 20, copy.sender_fingerprint);
+    store_u32(record + 24, copy.receiver_fingerprint);
+    record[28] = copy.sender_strikes;
+    record[29] = copy.receiver_strikes;
+    record[30] = copy.confirmations;
+    record[31] = static_cast<std::uint8_t>(copy.sender_hold());
     record += format::record_size;
   }
 
@@ -688,10 +812,10 @@ Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t si
 
   // 2. More entries than this guard holds: keep the windows that end latest. `threshold` is the
   // smallest end kept; of the entries ending exactly then, only `at_threshold` are kept.
-  std::uint64_t threshold = 0;
+  std::uint32_t threshold = 0;
   std::size_t at_threshold = count;
   if (count > policy_.max_peers) {
-    std::unique_ptr<std::uint64_t[]> ends(new (std::nothrow) std::uint64_t[count]);
+    std::unique_ptr<std::uint32_t[]> ends(new (std::nothrow) std::uint32_t[count]);
     if (!ends) return Errc::out_of_memory;
     for (std::uint32_t i = 0; i < count; ++i) {
       decode_record(records + std::size_t{i} * format::record_size, record);
@@ -701,59 +825,60 @@ Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t si
     std::nth_element(ends.get(), ends.get() + (count - keep), ends.get() + count);
     threshold = ends[count - keep];
     std::size_t above = 0;
-    for (std::uint32_t i = 0; i < count; ++i) if (ends[i] > threshold) ++above;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      if (ends[i] > threshold) ++above;
+    }
     at_threshold = keep - above;
   }
 
-  // 3. Replace the table under every lock.
-  const Ticks now = ticks(clock_.now());
-  const double stretch = 1.0 + policy_.jitter;
-  const double cap_ticks = static_cast<double>(policy_.max_window.count()) * stretch;
-  const auto cap = [cap_ticks](std::uint64_t remaining) {
-    const double r = static_cast<double>(remaining);
-    return r > cap_ticks ? static_cast<std::uint64_t>(cap_ticks) : remaining;
-  };
+  // 3. Replace the table and the keys under every lock.
+  const Now now(clock_.now());
   for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
-  const std::size_t slot_count = std::size_t{shard_count_} * (std::size_t{shards_[0].mask} + 1);
-  std::fill(slots_, slots_ + slot_count, Slot{});
-  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].count.store(0, std::memory_order_relaxed);
+  std::fill(slots_, slots_ + slot_count_, Slot{});
+  for (std::uint32_t i = 0; i < shard_count_; ++i) {
+    shards_[i].count.store(0, std::memory_order_relaxed);
+    shards_[i].normalized_at = now.ms;
+    shards_[i].last_seen = now.ms;
+  }
   tracked_.store(0, std::memory_order_relaxed);
-  unsigned char pad[32];
-  derive_pad(key, p + 16, pad);
-  for (std::size_t i = 0; i < sizeof pad; ++i) {
-    fingerprint_key_[i] = static_cast<unsigned char>(p[key_offset + i] ^ pad[i]);
+  unsigned char pad[keys_size];
+  derive_pad(key, p + nonce_offset, pad);
+  for (std::size_t i = 0; i < sizeof hash_key_; ++i) {
+    hash_key_[i] = static_cast<unsigned char>(p[keys_offset + i] ^ pad[i]);
+  }
+  for (std::size_t i = 0; i < sizeof fingerprint_key_; ++i) {
+    fingerprint_key_[i] =
+        static_cast<unsigned char>(p[keys_offset + sizeof hash_key_ + i] ^ pad[sizeof hash_key_ + i]);
   }
   sodium_memzero(pad, sizeof pad);
 
+  const auto capped = [this](std::uint32_t left) {
+    return std::min<Millis>(Millis{left}, window_cap_ms_);
+  };
   RestoreReport report;
   for (std::uint32_t i = 0; i < count; ++i) {
     decode_record(records + std::size_t{i} * format::record_size, record);
-    const std::uint64_t end = record.latest_end();
+    const std::uint32_t end = record.latest_end();
     if (end < threshold || (end == threshold && at_threshold == 0)) {
       ++report.dropped;
       continue;
     }
     if (end == threshold) --at_threshold;
-    const std::uint64_t h = hash(record.peer);
-    Shard& shard = shard_for(h);
-    if (shard.find(h, record.peer) != nullptr) {  // snapshot() never writes a peer twice
+    Shard& shard = shard_for(record.hash);
+    if (shard.find(record.hash) != nullptr) {  // snapshot() never writes a peer twice
       ++report.dropped;
       continue;
     }
     const std::size_t before = tracked_.load(std::memory_order_relaxed);
-    Slot& slot = shard.insert(h, record.peer, now);
+    Slot& slot = shard.insert(record.hash, now.at);
     if (tracked_.load(std::memory_order_relaxed) == before) ++report.dropped;  // shard overflow
-    const std::uint64_t sender = cap(record.sender_remaining);
-    const std::uint64_t receiver = cap(record.receiver_remaining);
-    slot.sender_until = sender != 0 ? add_saturating(now, Duration(static_cast<Ticks>(sender))) : never;
-    slot.receiver_until =
-        receiver != 0 ? add_saturating(now, Duration(static_cast<Ticks>(receiver))) : never;
-    slot.sender_hold = static_cast<SenderHold>(record.hold);
+    if (record.sender_left != 0) {
+      slot.sender_until = stamp(now.ms + capped(record.sender_left));
+      slot.set_sender_hold(static_cast<SenderHold>(record.hold));
+    }
+    if (record.receiver_left != 0) slot.set_receiver(stamp(now.ms + capped(record.receiver_left)));
     // Longer ago than forgive_after is as good as forgive_after: the strikes lapse when next seen.
-    const auto forgive_ticks = static_cast<std::uint64_t>(policy_.forgive_after.count());
-    slot.last_failure = record.since_failure != no_failure
-                            ? now - static_cast<Ticks>(std::min(record.since_failure, forgive_ticks))
-                            : never;
+    slot.last_failure = stamp(now.ms - std::min<Millis>(Millis{record.since_failure}, forgive_ms_));
     slot.sender_fingerprint = record.sender_fingerprint;
     slot.receiver_fingerprint = record.receiver_fingerprint;
     slot.sender_strikes = record.sender_strikes;

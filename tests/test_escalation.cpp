@@ -50,7 +50,8 @@ TEST_CASE("a backoff of 1.5 grows the receiver window by half each time") {
   policy.max_window = 600s;  // the receiver's cap is 600 * 30 / 60 = 300 s
   Fixture f(policy);
   const Notice npc = notice(notify_v2::no_proposal_chosen);
-  const Duration expected[] = {30s, 45s, 67500ms, 101250ms, 151875ms, 227812500us, 300s};
+  // Windows end on a millisecond boundary, rounded up: 227.8125 s becomes 227.813 s.
+  const Duration expected[] = {30s, 45s, 67500ms, 101250ms, 151875ms, 227813ms, 300s};
   for (const Duration length : expected) {
     const Decision d = f.guard.on_local_rejection(responder, npc);
     CHECK(d.until - f.clock.now() == length);
@@ -122,24 +123,40 @@ TEST_CASE("a lifted window keeps its strikes, so the old configuration escalates
   CHECK(o.until == at(120s));
 }
 
-TEST_CASE("strikes saturate instead of wrapping") {
+TEST_CASE("strikes saturate at 255 instead of wrapping") {
+  Policy policy = exact_policy();
+  policy.receiver_window = 1ms;
+  policy.sender_window = 1ms;
+  policy.max_window = 1ms;
+  Fixture f(policy);
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  Decision d;
+  for (int i = 0; i < 300; ++i) {
+    d = f.guard.on_local_rejection(responder, npc);
+    CHECK(d.until == f.clock.now() + 1ms);
+    f.clock.advance(1ms);
+  }
+  CHECK(d.strikes == 255);
+}
+
+TEST_CASE("a window shorter than a millisecond lasts until the next millisecond boundary") {
   Policy policy = exact_policy();
   policy.receiver_window = 1ns;
   policy.sender_window = 1ns;
   policy.max_window = 1ns;
   Fixture f(policy);
-  const Notice npc = notice(notify_v2::no_proposal_chosen);
-  Decision d;
-  for (int i = 0; i < 70000; ++i) {
-    d = f.guard.on_local_rejection(responder, npc);
-    f.clock.advance(1ns);
-  }
-  CHECK(d.strikes == 65535);
+  f.clock.set(at(10s + 400us));
+  const Decision d = f.guard.on_local_rejection(responder, notice(notify_v2::no_proposal_chosen));
+  CHECK(d.until == at(10s + 1ms));
+  f.clock.set(at(10s + 1ms) - 1ns);
+  CHECK(f.guard.on_inbound_proposal(responder).verdict == Verdict::hold);
+  f.clock.set(at(10s + 1ms));
+  CHECK(f.guard.on_inbound_proposal(responder).verdict == Verdict::proceed);
 }
 
 TEST_CASE("a window that would pass the end of time ends at the clock's last instant") {
   Policy policy = exact_policy();
-  policy.max_window = Duration::max();
+  policy.max_window = max_duration_limit;
   policy.backoff = 1e300;
   Fixture f(policy);
   f.clock.set(TimePoint(Duration::max() - 10s));
@@ -148,7 +165,33 @@ TEST_CASE("a window that would pass the end of time ends at the clock's last ins
   const ErrorOutcome o = f.guard.on_inbound_error(responder, notice(notify_v2::no_proposal_chosen),
                                                   Origin::authenticated);
   CHECK(o.action == ErrorAction::hold);
-  CHECK(o.until == TimePoint(Duration::max()));
+  CHECK(o.until == TimePoint::max());
+}
+
+TEST_CASE("windows and strikes stay exact across weeks of a shard's clock, long past 2^32 ms") {
+  Policy policy = exact_policy();
+  policy.max_window = max_duration_limit;
+  policy.forgive_after = max_duration_limit;
+  Fixture f(policy);
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  const PeerKey quiet = peer("198.51.100.99");
+  f.guard.on_local_rejection(quiet, npc);  // one strike, window until 30 s, then silence
+  // 60 days later (past the 2^32 ms wrap): the old window must not look open again, and the
+  // strike has lapsed (forgive_after is about 12.4 days).
+  f.clock.set(at(std::chrono::hours(24 * 60)));
+  CHECK(f.guard.on_inbound_proposal(quiet).verdict == Verdict::proceed);
+  const Decision again = f.guard.on_local_rejection(quiet, npc);
+  CHECK(again.strikes == 1);
+  CHECK(again.until == at(std::chrono::hours(24 * 60) + 30s));
+  // A window opened just before 2^32 ms ends exactly where expected after it.
+  const auto wrap = std::chrono::milliseconds(std::int64_t{1} << 32);
+  f.clock.set(at(wrap - 10s));
+  const Decision spanning = f.guard.on_local_rejection(responder, npc);
+  CHECK(spanning.until == at(wrap + 20s));
+  f.clock.set(at(wrap + 20s) - 1ns);
+  CHECK(f.guard.on_inbound_proposal(responder).until == at(wrap + 20s));
+  f.clock.set(at(wrap + 20s));
+  CHECK(f.guard.on_inbound_proposal(responder).verdict == Verdict::proceed);
 }
 
 TEST_CASE("the receiver window's cap keeps T1's proportion of T2, so it ends before the sender's") {

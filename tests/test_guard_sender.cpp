@@ -274,3 +274,21 @@ TEST_CASE("after a success the next unauthenticated error needs confirming again
   CHECK(f.guard.on_inbound_error(responder, npc, Origin::answers_request).action ==
         ErrorAction::retry_later);
 }
+
+TEST_CASE("a configuration error after a lapsed window and a transient error escalates again") {
+  // Once the first window has ended, a retry delay in between must not pass for it.
+  Fixture f;
+  const PeerKey responder = peer("198.51.100.7");
+  const Notice npc = notice(notify_v2::no_proposal_chosen);
+  CHECK(f.guard.on_inbound_error(responder, npc, Origin::authenticated).until == at(60s));
+  f.clock.set(at(61s));
+  const ErrorOutcome transient =
+      f.guard.on_inbound_error(responder, notice(notify_v2::temporary_failure), Origin::authenticated);
+  CHECK(transient.action == ErrorAction::retry_later);
+  CHECK(transient.until == at(63s));
+  f.clock.set(at(62s));
+  const ErrorOutcome again = f.guard.on_inbound_error(responder, npc, Origin::authenticated);
+  CHECK(again.action == ErrorAction::hold);
+  CHECK(again.strikes == 2);
+  CHECK(again.until == at(182s));
+}

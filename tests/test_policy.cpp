@@ -356,3 +356,22 @@ TEST_CASE("message and name of a value outside the list say unknown") {
   CHECK(std::string(message(stray)) == "unknown error");
   CHECK(name_of(stray) == "unknown");
 }
+
+TEST_CASE("max_window, retry_delay and forgive_after above 2^30 ms are refused, at it accepted") {
+  // The table stores times as 32-bit milliseconds.
+  CHECK(max_duration_limit == std::chrono::milliseconds(1073741824));
+  Policy policy;
+  policy.max_window = max_duration_limit;
+  policy.retry_delay = max_duration_limit;
+  policy.forgive_after = max_duration_limit;
+  CHECK(validate(policy) == Errc::ok);
+  Policy window = policy;
+  window.max_window = max_duration_limit + 1ns;
+  check_refused(window, Errc::invalid_max_window);
+  Policy retry = policy;
+  retry.retry_delay = max_duration_limit + 1ns;
+  check_refused(retry, Errc::invalid_retry_delay);
+  Policy forgive = policy;
+  forgive.forgive_after = max_duration_limit + 1ns;
+  check_refused(forgive, Errc::invalid_forgive_after);
+}

@@ -75,14 +75,14 @@ struct TwoPeers {
 
 TEST_CASE("a snapshot is the documented size: header, one record per entry, MAC") {
   TwoPeers two;
-  CHECK(snapshot_format::size_for(0) == 96);
+  CHECK(snapshot_format::size_for(0) == 112);
   CHECK(two.f.guard.snapshot_bound() == snapshot_format::size_for(65536));
   const auto bytes = take(two.f.guard);
-  CHECK(bytes.size() == 96 + 2 * 72);
+  CHECK(bytes.size() == 112 + 2 * 32);
   CHECK(std::memcmp(bytes.data(), "IKEGSNAP", 8) == 0);
   CHECK(bytes[8] == 0);
   CHECK(bytes[9] == 1);   // version
-  CHECK(bytes[11] == 72);  // record size
+  CHECK(bytes[11] == 32);  // record size
   CHECK(bytes[15] == 2);   // records
 }
 
@@ -351,37 +351,37 @@ TEST_CASE("a record the guard could not have written is refused even with a vali
     Target target;
     CHECK(target.restore(sealed.data(), sealed.size()) == Errc::ok);
   }
-  // Records follow table order: find each peer's by its address family.
-  const std::size_t v6 = original[record_at(0)] == 6 ? record_at(0) : record_at(1);
-  const std::size_t v4 = v6 == record_at(0) ? record_at(1) : record_at(0);
-  REQUIRE(original[v4] == 4);
+  // Records follow table order: the sender's record is the one with a hold kind (byte 31).
+  const std::size_t sender = original[record_at(0) + 31] == 2 ? record_at(0) : record_at(1);
+  const std::size_t receiver = sender == record_at(0) ? record_at(1) : record_at(0);
+  REQUIRE(original[receiver + 31] == 0);
   struct Edit {
     const char* what;
     std::size_t offset;
+    std::size_t length;
     unsigned char value;
   };
   const Edit edits[] = {
-      {"address family 5", v4 + 0, 5},
-      {"hold kind 3", v6 + 1, 3},
-      {"reserved byte", v4 + 3, 1},
-      {"reserved word", v4 + 11, 1},
-      {"IPv4 address with bytes past the fourth", v4 + 16 + 4, 1},
-      {"sender window open without a hold kind", v6 + 1, 0},
-      {"hold kind without a sender window", v4 + 1, 2},
-      {"strikes without a time of failure", v4 + 48, 0xff},  // 0xff.. then all ones below
-      {"v4-mapped IPv6 address", v6 + 16 + 10, 0xff},
+      {"hash 0, which marks an empty slot", receiver, 8, 0},
+      {"hold kind 3", sender + 31, 1, 3},
+      {"sender window open without a hold kind", sender + 31, 1, 0},
+      {"hold kind without a sender window", receiver + 31, 1, 2},
+      {"nothing to remember", receiver + 8, 24, 0},
   };
   for (const Edit& edit : edits) {
     INFO(edit.what);
     auto bytes = original;
-    bytes[edit.offset] = edit.value;
-    if (std::strcmp(edit.what, "strikes without a time of failure") == 0) {
-      std::memset(bytes.data() + v4 + 48, 0xff, 8);
-    }
-    if (std::strcmp(edit.what, "v4-mapped IPv6 address") == 0) {
-      std::memset(bytes.data() + v6 + 16, 0, 10);
-      bytes[v6 + 16 + 11] = 0xff;
-    }
+    std::memset(bytes.data() + edit.offset, edit.value, edit.length);
+    seal(bytes);
+    Target target;
+    CHECK(target.restore(bytes.data(), bytes.size()) == Errc::snapshot_malformed);
+    target.check_untouched();
+  }
+  {
+    INFO("a time of failure with nothing counted");
+    auto bytes = original;
+    bytes[receiver + 29] = 0;  // no receiver strikes
+    bytes[receiver + 19] = 1;  // but one millisecond since a failure
     seal(bytes);
     Target target;
     CHECK(target.restore(bytes.data(), bytes.size()) == Errc::snapshot_malformed);

@@ -182,7 +182,12 @@ class IKEGUARD_API NegotiationGuard {
   Shard& shard_for(std::uint64_t hash) const noexcept;
   std::uint64_t hash(const PeerKey& peer) const noexcept;
   Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) const noexcept;
-  void forgive(Slot& slot, Duration::rep now) const noexcept;  // strikes lapse after forgive_after
+  // Times in the table are 32-bit milliseconds (see guard.cpp): lapsed windows close and strikes
+  // lapse when a call looks at a slot (settle), and in every slot of a shard at least every
+  // 2^29 ms (normalize, called by keep_fresh), so no stored time ages past comparison.
+  void settle(Slot& slot, std::uint32_t now) const noexcept;
+  void normalize(Shard& shard, std::int64_t now_ms) const noexcept;
+  void keep_fresh(Shard& shard, std::int64_t now_ms) const noexcept;
 
   Policy policy_;
   Clock& clock_;
@@ -191,8 +196,11 @@ class IKEGUARD_API NegotiationGuard {
   unsigned char fingerprint_key_[32];  // BLAKE2b key for fingerprints
   Shard* shards_ = nullptr;
   Slot* slots_ = nullptr;
+  std::size_t slot_count_ = 0;            // in all shards
   std::atomic<std::size_t> tracked_{0};  // entries in all shards
   std::uint32_t shard_count_ = 0;  // a power of two; shard index = (hash >> 40) & (count - 1)
+  std::int64_t forgive_ms_ = 0;     // Policy::forgive_after in milliseconds, rounded up
+  std::int64_t window_cap_ms_ = 0;  // no window is longer: max_window plus jitter, rounded up
 };
 
 }  // namespace ikeguard

@@ -25,32 +25,33 @@ struct RestoreReport {
 ///
 ///   header   8  magic "IKEGSNAP"
 ///            2  format version (1)
-///            2  record size (72)
+///            2  record size (32)
 ///            4  record count
 ///           16  random nonce
-///           32  the guard's fingerprint key, encrypted under a pad derived from the daemon's
-///               key and the nonce (fingerprints computed before a restart stay valid after it)
-///   records     count x 72 bytes, each:
-///            1  address family (4 or 6)      1  sender hold kind (0 none, 1 retry, 2 config)
-///            1  pending confirmations        1  zero
-///            2  port    2  sender strikes    2  receiver strikes    2  zero
-///            4  scope  16  address (IPv4: the first 4 bytes, the rest zero)
-///            8  sender window: nanoseconds still to run (0: not open)
-///            8  receiver window: nanoseconds still to run (0: not open)
-///            8  nanoseconds since the last failure (all ones: none counted)
-///            8  fingerprint of the last proposal sent   8  fingerprint the receiver rejected
+///           48  the guard's keys (SipHash 16, fingerprint 32), encrypted under a pad derived
+///               from the daemon's key and the nonce, so the restored guard knows its peers by
+///               the same hashes and fingerprints computed before a restart still match
+///   records     count x 32 bytes, each:
+///            8  the peer's keyed hash (the table knows peers by it alone; never 0)
+///            4  sender window: milliseconds still to run (0: not open)
+///            4  receiver window: milliseconds still to run (0: not open)
+///            4  milliseconds since the last failure (0 when nothing is counted)
+///            4  fingerprint of the last proposal sent (32 bits; 0: unknown)
+///            4  fingerprint the receiver window rejected (32 bits; 0: unknown)
+///            1  sender strikes   1  receiver strikes   1  pending confirmations
+///            1  sender hold kind (0 none, 1 retry, 2 configuration)
 ///   mac     32  crypto_auth over everything before it
 ///
 /// Keys: the MAC key is BLAKE2b-256 keyed with the daemon's key over "ikeguard snapshot mac key";
-/// the pad is BLAKE2b-256 keyed with it over "ikeguard snapshot fingerprint key pad" + nonce.
+/// the pad is BLAKE2b-384 keyed with it over "ikeguard snapshot key pad" + nonce.
 ///
 /// Windows are stored as the time they still had to run, so the clock after a restart may
 /// start anywhere; the time the daemon was down is not subtracted (a window restored is at
 /// most as long as it was, and never longer than the restoring guard's max_window allows).
 namespace snapshot_format {
 constexpr std::uint16_t version = 1;
-constexpr std::size_t header_size = 64;
-constexpr std::size_t record_size = 72;
+constexpr std::size_t header_size = 80;
+constexpr std::size_t record_size = 32;
 constexpr std::size_t mac_size = 32;
 
 /// Bytes a snapshot of `entries` tracked peers takes.

@@ -47,7 +47,7 @@ void seal(std::vector<std::uint8_t>& bytes, const SnapshotKey& key) {
 
 std::vector<std::uint8_t> sealed_from(const std::uint8_t* data, std::size_t size,
                                       const SnapshotKey& key) {
-  constexpr std::size_t secrets = format::header_size - 16;  // nonce and encrypted key
+  constexpr std::size_t secrets = format::header_size - 16;  // nonce and encrypted keys
   const std::size_t records = size > secrets ? (size - secrets) / format::record_size : 0;
   std::vector<std::uint8_t> bytes(format::size_for(records), 0);
   const char magic[] = "IKEGSNAP";
@@ -113,27 +113,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   IKEGUARD_FUZZ_CHECK(back->dropped == 0);
   IKEGUARD_FUZZ_CHECK(back->restored <= report.restored);  // idle entries are not written
 
-  const auto longest = std::chrono::duration_cast<Duration>(policy.max_window * (1.0 + policy.jitter));
+  // No restored window outlasts what the policy allows: max_window plus jitter, in milliseconds.
+  std::vector<std::uint8_t> third((*second)->snapshot_bound());
+  const Result<std::size_t> rewritten = (*second)->snapshot(third.data(), third.size(), key);
+  IKEGUARD_FUZZ_CHECK(rewritten.ok());
+  const auto cap_ms = std::chrono::duration_cast<std::chrono::milliseconds>(policy.max_window).count();
+  const auto longest = static_cast<std::uint32_t>(cap_ms + cap_ms / 10 + 1);  // jitter 0.1
   for (std::size_t i = 0; i < back->restored; ++i) {
-    const std::uint8_t* record = again.data() + format::header_size + i * format::record_size;
-    PeerKey peer;
-    if (record[0] == 4) {
-      peer = PeerKey::ipv4({record[16], record[17], record[18], record[19]},
-                           static_cast<std::uint16_t>((record[4] << 8) | record[5]));
-    } else {
-      std::array<std::uint8_t, 16> address{};
-      std::copy(record + 16, record + 32, address.begin());
-      peer = PeerKey::ipv6(address, static_cast<std::uint16_t>((record[4] << 8) | record[5]));
-    }
-    peer = peer.with_scope((std::uint32_t{record[12]} << 24) | (std::uint32_t{record[13]} << 16) |
-                           (std::uint32_t{record[14]} << 8) | record[15]);
-    const Decision in = (*second)->on_inbound_proposal(peer);
-    if (in.verdict == Verdict::hold) IKEGUARD_FUZZ_CHECK(in.until <= later.now() + longest);
-    const Decision out = (*second)->on_outbound_proposal(peer);
-    if (out.verdict == Verdict::hold) IKEGUARD_FUZZ_CHECK(out.until <= later.now() + longest);
-    (*second)->on_local_rejection(peer, npc);
-    (*second)->on_inbound_error(peer, npc, Origin::answers_request);
-    (*second)->on_established(peer);
+    const std::uint8_t* record = third.data() + format::header_size + i * format::record_size;
+    const auto u32 = [](const std::uint8_t* p) {
+      return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+    };
+    IKEGUARD_FUZZ_CHECK(u32(record + 8) <= longest);
+    IKEGUARD_FUZZ_CHECK(u32(record + 12) <= longest);
   }
+  // And the restored guard answers every call.
+  (*second)->on_inbound_proposal(own);
+  (*second)->on_outbound_proposal(own);
+  (*second)->on_local_rejection(own, npc);
+  (*second)->on_inbound_error(own, npc, Origin::answers_request);
+  (*second)->on_established(own);
   return 0;
 }

@@ -14,7 +14,6 @@ Run at fuzz time: the corpora are build output, never committed.
 """
 import hashlib
 import hmac
-import ipaddress
 import pathlib
 import struct
 import sys
@@ -86,43 +85,37 @@ def write(directory, data):
     (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
 
 
-SECOND = 1_000_000_000
-
-
-def snapshot_record(address, port, scope=0, hold=0, confirmations=0, sender_strikes=0,
-                    receiver_strikes=0, sender_left=0, receiver_left=0, since_failure=None,
-                    sender_fingerprint=0, receiver_fingerprint=0):
-    ip = ipaddress.ip_address(address)
-    family = 4 if ip.version == 4 else 6
-    raw = ip.packed.ljust(16, b"\0")
-    since = 0xFFFFFFFFFFFFFFFF if since_failure is None else since_failure
-    return struct.pack(">BBBBHHHHI16sQQQQQ", family, hold, confirmations, 0, port, sender_strikes,
-                       receiver_strikes, 0, scope, raw, sender_left, receiver_left, since,
-                       sender_fingerprint, receiver_fingerprint)
+def snapshot_record(peer_hash, hold=0, confirmations=0, sender_strikes=0, receiver_strikes=0,
+                    sender_left=0, receiver_left=0, since_failure=0, sender_fingerprint=0,
+                    receiver_fingerprint=0):
+    """One 32-byte record; times in milliseconds."""
+    return struct.pack(">QIIIIIBBBB", peer_hash, sender_left, receiver_left, since_failure,
+                       sender_fingerprint, receiver_fingerprint, sender_strikes, receiver_strikes,
+                       confirmations, hold)
 
 
 SNAPSHOT_RECORDS = [
-    snapshot_record("192.0.2.1", 500, receiver_strikes=1, receiver_left=30 * SECOND,
-                    since_failure=0, receiver_fingerprint=0x1111),
-    snapshot_record("2001:db8::2", 4500, hold=2, confirmations=1, sender_strikes=1,
-                    sender_left=60 * SECOND, since_failure=5 * SECOND, sender_fingerprint=0x2222),
-    snapshot_record("198.51.100.7", 500, scope=3, sender_fingerprint=0x3333),
+    snapshot_record(0x0123456789ABCDEF, receiver_strikes=1, receiver_left=30_000,
+                    receiver_fingerprint=0x1111),
+    snapshot_record(0x1122334455667788, hold=2, confirmations=1, sender_strikes=1,
+                    sender_left=60_000, since_failure=5_000, sender_fingerprint=0x2222),
+    snapshot_record(0x8877665544332211, sender_fingerprint=0x3333),
 ]
 # More than the fuzz target's guard holds (8): the latest-ending are kept.
-CROWD = [snapshot_record(f"10.0.0.{i}", 500, receiver_strikes=1, receiver_left=i * SECOND,
-                         since_failure=0) for i in range(1, 13)]
+CROWD = [snapshot_record(0x1000 + i, receiver_strikes=1, receiver_left=i * 1000)
+         for i in range(1, 13)]
 
 
 def sealed_snapshot(records, key=bytes(i * 7 % 256 for i in range(32))):
     """A complete snapshot under the fuzz target's key, sealed as the format says."""
-    header = b"IKEGSNAP" + struct.pack(">HHI", 1, 72, len(records)) + bytes(16) + bytes(32)
+    header = b"IKEGSNAP" + struct.pack(">HHI", 1, 32, len(records)) + bytes(16) + bytes(48)
     body = header + b"".join(records)
     mac_key = hashlib.blake2b(b"ikeguard snapshot mac key", key=key, digest_size=32).digest()
     return body + hmac.new(mac_key, body, hashlib.sha512).digest()[:32]
 
 
 def write_snapshot_seeds(out):
-    secrets = bytes(range(48))  # nonce and encrypted fingerprint key
+    secrets = bytes(range(64))  # nonce and encrypted keys
     write(out, b"\1" + secrets + b"".join(SNAPSHOT_RECORDS))
     write(out, b"\1" + secrets + b"".join(CROWD))
     write(out, b"\0" + sealed_snapshot(SNAPSHOT_RECORDS))
