@@ -160,9 +160,9 @@ class IKEGUARD_API NegotiationGuard {
   /// anything changes: a truncated, altered, foreign-key or other-version snapshot is refused
   /// with its Errc and the guard is untouched. More entries than max_peers: those whose windows
   /// end latest are kept, the rest are counted in RestoreReport::dropped. Adopts the snapshot's
-  /// fingerprint key, so fingerprints computed by the guard that wrote it still match; call it
-  /// at daemon start, before fingerprint() and not concurrently with it (other calls may run:
-  /// they wait for the table). Counters (stats()) are not part of a snapshot.
+  /// keys (the table knows peers by their keyed hash; fingerprints computed by the guard that
+  /// wrote it still match), so call it at daemon start, before any other call and never
+  /// concurrently with one. Counters (stats()) are not part of a snapshot.
   /// Allocates a temporary index only when the snapshot holds more than max_peers entries.
   Result<RestoreReport> restore(const void* data, std::size_t size, const SnapshotKey& key) noexcept;
 
