@@ -30,7 +30,7 @@ constexpr std::uint8_t strike_limit = std::numeric_limits<std::uint8_t>::max();
 // On a full table, eviction compares this many occupied slots near the newcomer's home slot
 // (all of them in a small shard): bounded work per insertion whatever the table size.
 constexpr std::uint32_t eviction_sample = 32;
-constexpr std::size_t peers_per_shard_before_splitting = 2048;
+constexpr std::size_t peers_per_shard = 256;
 constexpr std::uint32_t max_shards = 64;
 // Every stamp a slot holds must stay within 2^31 ms of now to compare correctly: windows end at
 // most max_window plus jitter (< 2^31 ms, Policy's limit) ahead, and each shard clears lapsed
@@ -358,19 +358,18 @@ Errc NegotiationGuard::init() noexcept {
   window_cap_ms_ = ceil_ms(static_cast<Ticks>(static_cast<double>(policy_.max_window.count()) *
                                               (1.0 + policy_.jitter)));
 
+  // Shards of at least peers_per_shard entries, up to max_shards: small tables stay compact,
+  // and two threads rarely meet on one shard's lock once there are dozens.
   std::size_t shards = 1;
-  while (shards < max_shards && policy_.max_peers / (shards * 2) >= peers_per_shard_before_splitting) {
-    shards *= 2;
-  }
-  // A shard may hold six standard deviations more than its even share, so the table reaches
-  // max_peers before any shard overflows; a quarter more slots than the share keeps the table at
-  // most 80% full (70% at 7/8 of max_peers) for short Robin Hood probes: 40 bytes per peer.
+  while (shards < max_shards && policy_.max_peers / (shards * 2) >= peers_per_shard) shards *= 2;
+  // A quarter more slots than the even share: a full table is 80% occupied (70% at 7/8 of
+  // max_peers), short Robin Hood probes, 40 bytes per peer. A shard may exceed its share by
+  // up to 94% of its slots before it evicts on its own (rare: the table-wide count decides).
   const std::size_t even_share = (policy_.max_peers + shards - 1) / shards;
-  const auto spread = static_cast<std::size_t>(6.0 * std::sqrt(static_cast<double>(even_share)));
+  const std::size_t slots_per_shard = even_share + even_share / 4 + 2;
   const std::size_t shard_capacity =
-      shards > 1 ? std::min(policy_.max_peers, even_share + spread + 16) : policy_.max_peers;
-  const std::size_t slots_per_shard =
-      std::max(shard_capacity + shard_capacity / 16 + 2, even_share + (even_share + 3) / 4);
+      shards > 1 ? std::min(policy_.max_peers, slots_per_shard - slots_per_shard / 16 - 1)
+                 : policy_.max_peers;
 
   shards_ = new (std::nothrow) Shard[shards];
   slots_ = new (std::nothrow) Slot[shards * slots_per_shard]();
@@ -913,6 +912,7 @@ Stats NegotiationGuard::stats() const noexcept {
     total.evictions += read(shard.evictions);
   }
   total.peers_tracked = tracked_.load(std::memory_order_relaxed);
+  total.table_bytes = sizeof(NegotiationGuard) + shard_count_ * sizeof(Shard) + slot_count_ * sizeof(Slot);
   return total;
 }
 

@@ -187,7 +187,8 @@ TEST_CASE("a default Stats formats every counter as zero") {
         "proceeded_outbound=0 held_outbound=0 proceeded_inbound=0 dropped_inbound=0 "
         "notices_sent=0 notices_suppressed=0 errors_honoured=0 retried_now=0 "
         "retried_later=0 awaiting_confirmation=0 ignored=0 unsolicited=0 "
-        "fingerprint_lifts=0 established=0 evictions=0 peers_tracked=0 capacity=0");
+        "fingerprint_lifts=0 established=0 evictions=0 peers_tracked=0 capacity=0 "
+        "table_bytes=0");
 }
 
 TEST_CASE("Stats format each counter under its own name") {
@@ -209,12 +210,13 @@ TEST_CASE("Stats format each counter under its own name") {
   s.evictions = 15;
   s.peers_tracked = 16;
   s.capacity = 18446744073709551615ull;
+  s.table_bytes = 19;
   CHECK(fmt::format("{}", s) ==
         "proceeded_outbound=1 held_outbound=2 proceeded_inbound=3 dropped_inbound=4 "
         "notices_sent=5 notices_suppressed=6 errors_honoured=7 retried_now=8 "
         "retried_later=9 awaiting_confirmation=10 ignored=11 unsolicited=12 "
         "fingerprint_lifts=13 established=14 evictions=15 peers_tracked=16 "
-        "capacity=18446744073709551615");
+        "capacity=18446744073709551615 table_bytes=19");
 }
 
 TEST_CASE("the default Policy formats with the documented values") {

@@ -158,3 +158,14 @@ TEST_CASE("entries erased from a crowded table leave every other entry reachable
     REQUIRE(f.guard.stats().peers_tracked == 0);
   }
 }
+
+TEST_CASE("the table holds at most 48 bytes per peer at 7/8 of its capacity, fixed at construction") {
+  for (const std::size_t capacity : {std::size_t{1143}, std::size_t{114286}, std::size_t{1142858}}) {
+    Fixture f(small_table(capacity));
+    const std::uint64_t bytes = f.guard.stats().table_bytes;
+    INFO("max_peers " << capacity << ": " << bytes << " bytes");
+    CHECK(bytes * 7 <= 48 * 8 * capacity);
+    for (std::uint32_t i = 0; i < capacity; ++i) f.guard.on_local_rejection(nth(i), npc);
+    CHECK(f.guard.stats().table_bytes == bytes);
+  }
+}

@@ -177,11 +177,12 @@ struct fmt::formatter<ikeguard::Stats> : ikeguard::detail::plain_formatter {
         "proceeded_outbound={} held_outbound={} proceeded_inbound={} dropped_inbound={} "
         "notices_sent={} notices_suppressed={} errors_honoured={} retried_now={} "
         "retried_later={} awaiting_confirmation={} ignored={} unsolicited={} "
-        "fingerprint_lifts={} established={} evictions={} peers_tracked={} capacity={}",
+        "fingerprint_lifts={} established={} evictions={} peers_tracked={} capacity={} "
+        "table_bytes={}",
         s.proceeded_outbound, s.held_outbound, s.proceeded_inbound, s.dropped_inbound,
         s.notices_sent, s.notices_suppressed, s.errors_honoured, s.retried_now, s.retried_later,
         s.awaiting_confirmation, s.ignored, s.unsolicited, s.fingerprint_lifts, s.established,
-        s.evictions, s.peers_tracked, s.capacity);
+        s.evictions, s.peers_tracked, s.capacity, s.table_bytes);
   }
 };
 

@@ -69,6 +69,7 @@ struct Stats {
   std::uint64_t evictions = 0;            ///< entries with a window or strikes pushed out
   std::uint64_t peers_tracked = 0;        ///< entries in the table now
   std::uint64_t capacity = 0;             ///< Policy::max_peers
+  std::uint64_t table_bytes = 0;          ///< memory the guard holds (slots, shards, itself); fixed
 };
 
 /// Holds, per peer, the sender's window (T2: do not propose) and the receiver's window (T1: drop
