@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+// The guard against the hand-written alternative and against the memory system, every figure as
+// a ratio to a baseline measured in this process. `ikeguard_bench` prints the table README.md
+// shows; `ikeguard_bench --smoke` runs everything small and fast (ctest does).
+#include "baseline.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace ikeguard;
+using ikeguard::bench::BaselineGuard;
+
+namespace {
+
+bool smoke = false;
+
+// Tracked peer i is 10.0.0.0 + i; a miss is 172.16.0.0 + i: never tracked.
+PeerKey tracked_peer(std::uint32_t i) {
+  const std::uint32_t a = 0x0A000000u + i;
+  return PeerKey::ipv4({static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
+                        static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)});
+}
+PeerKey absent_peer(std::uint32_t i) {
+  const std::uint32_t a = 0xAC100000u + i;
+  return PeerKey::ipv4({static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
+                        static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)});
+}
+
+// A cheap generator in registers, so the loop measures the guard and not its input.
+struct Random {
+  std::uint64_t x;
+  std::uint32_t below(std::uint32_t n) noexcept {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<std::uint32_t>(((x >> 32) * n) >> 32);
+  }
+};
+
+class CountingTransport final : public Transport {
+ public:
+  void send_notice(const PeerKey&, const Notice&) override { sent.fetch_add(1, std::memory_order_relaxed); }
+  std::atomic<std::uint64_t> sent{0};
+};
+
+const Notice npc{IkeVersion::v2, notify_v2::no_proposal_chosen, 1, 0, 0};
+
+std::size_t resident_bytes() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// The guard sized so that `tracked` peers fill 7/8 of it, and the baseline, both holding a
+// receiver window for each of those peers.
+struct Population {
+  explicit Population(std::uint32_t tracked_peers) : tracked(tracked_peers) {
+    Policy policy;
+    policy.max_peers = std::size_t{tracked} * 8 / 7;
+    guard = std::move(NegotiationGuard::create(policy, clock, transport).value());
+    baseline = std::make_unique<BaselineGuard>(policy, clock, transport);
+    for (std::uint32_t i = 0; i < tracked; ++i) {
+      guard->on_local_rejection(tracked_peer(i), npc);
+      baseline->on_local_rejection(tracked_peer(i), npc);
+    }
+  }
+  std::uint32_t tracked;
+  ManualClock clock;
+  CountingTransport transport;
+  std::unique_ptr<NegotiationGuard> guard;
+  std::unique_ptr<BaselineGuard> baseline;
+};
+
+Population& population(std::uint32_t tracked) {
+  static std::map<std::uint32_t, std::unique_ptr<Population>> built;
+  auto& slot = built[tracked];
+  if (!slot) slot = std::make_unique<Population>(tracked);
+  return *slot;
+}
+
+enum class Call { inbound, outbound };
+
+template <class Guard>
+void decide(benchmark::State& state, Guard& guard, Call call, bool hit, std::uint32_t tracked) {
+  Random random{0x9E3779B97F4A7C15ull ^ (static_cast<std::uint64_t>(state.thread_index()) << 32)};
+  for (auto _ : state) {
+    const std::uint32_t i = random.below(tracked);
+    const PeerKey peer = hit ? tracked_peer(i) : absent_peer(i);
+    Decision d = call == Call::inbound ? guard.on_inbound_proposal(peer) : guard.on_outbound_proposal(peer);
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// One dependent random load after another over `bytes`: Sattolo's shuffle makes one cycle.
+void chase(benchmark::State& state, std::size_t bytes) {
+  std::vector<std::uint32_t> next(bytes / sizeof(std::uint32_t));
+  std::iota(next.begin(), next.end(), 0u);
+  std::mt19937_64 shuffle(42);
+  for (std::size_t i = next.size() - 1; i > 0; --i) {
+    std::swap(next[i], next[std::uniform_int_distribution<std::size_t>(0, i - 1)(shuffle)]);
+  }
+  std::uint32_t at = 0;
+  for (auto _ : state) {
+    at = next[at];
+    benchmark::DoNotOptimize(at);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+struct Figure {
+  double ns = 0;          // per call, per thread
+  double per_second = 0;  // calls per second, all threads
+};
+
+class Collector final : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred) continue;
+      Figure f;
+      f.ns = run.GetAdjustedRealTime() * (run.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+      const auto rate = run.counters.find("items_per_second");
+      if (rate != run.counters.end()) f.per_second = rate->second.value;
+      figures[run.benchmark_name()] = f;
+      std::fprintf(stderr, "  %-48s %9.1f ns  %8.2f M/s\n", run.benchmark_name().c_str(), f.ns,
+                   f.per_second / 1e6);
+    }
+  }
+  std::map<std::string, Figure> figures;
+};
+
+struct MemoryFigure {
+  double table = 0, guard_rss = 0, baseline_rss = 0;
+};
+
+MemoryFigure memory_per_peer(std::uint32_t tracked) {
+  MemoryFigure m;
+  ManualClock clock;
+  CountingTransport transport;
+  Policy policy;
+  policy.max_peers = std::size_t{tracked} * 8 / 7;
+  malloc_trim(0);
+  {
+    const std::size_t before = resident_bytes();
+    auto guard = std::move(NegotiationGuard::create(policy, clock, transport).value());
+    for (std::uint32_t i = 0; i < tracked; ++i) guard->on_local_rejection(tracked_peer(i), npc);
+    m.guard_rss = static_cast<double>(resident_bytes() - before) / tracked;
+    m.table = static_cast<double>(guard->stats().table_bytes) / tracked;
+  }
+  malloc_trim(0);
+  {
+    const std::size_t before = resident_bytes();
+    BaselineGuard baseline(policy, clock, transport);
+    for (std::uint32_t i = 0; i < tracked; ++i) baseline.on_local_rejection(tracked_peer(i), npc);
+    m.baseline_rss = static_cast<double>(resident_bytes() - before) / tracked;
+  }
+  malloc_trim(0);
+  return m;
+}
+
+struct FloodFigure {
+  std::size_t rss_after_construction = 0, rss_after_flood = 0;
+  std::vector<double> chunk_rates;  // pairs of calls per second, per chunk
+  std::uint64_t tracked = 0, evictions = 0, notices = 0;
+};
+
+// Spoofed sources, each seen once: the responder's gate, then its rejection (which inserts, and
+// evicts once the table is full).
+FloodFigure flood(std::uint32_t capacity, std::uint32_t sources, std::uint32_t chunks) {
+  FloodFigure f;
+  ManualClock clock;
+  CountingTransport transport;
+  Policy policy;
+  policy.max_peers = capacity;
+  auto guard = std::move(NegotiationGuard::create(policy, clock, transport).value());
+  f.rss_after_construction = resident_bytes();
+  const std::uint32_t per_chunk = sources / chunks;
+  std::uint32_t source = 0;
+  for (std::uint32_t c = 0; c < chunks; ++c) {
+    const auto start = std::chrono::steady_clock::now();
+    for (std::uint32_t i = 0; i < per_chunk; ++i, ++source) {
+      const PeerKey spoofed = absent_peer(source);
+      if (guard->on_inbound_proposal(spoofed).verdict == Verdict::proceed) {
+        guard->on_local_rejection(spoofed, npc);
+      }
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    f.chunk_rates.push_back(per_chunk / took.count());
+    clock.advance(std::chrono::milliseconds(100));
+  }
+  f.rss_after_flood = resident_bytes();
+  const Stats s = guard->stats();
+  f.tracked = s.peers_tracked;
+  f.evictions = s.evictions;
+  f.notices = s.notices_sent;
+  return f;
+}
+
+std::string peers_label(std::uint32_t n) {
+  if (n >= 1000000) return std::to_string(n / 1000000) + "M";
+  if (n >= 1000) return std::to_string(n / 1000) + "K";
+  return std::to_string(n);
+}
+
+std::string name(const char* who, const char* call, bool hit, std::uint32_t tracked) {
+  return std::string(who) + "/" + call + (hit ? "_hit/" : "_miss/") + peers_label(tracked);
+}
+
+const char* verdict(bool met) { return met ? "met" : "NOT MET"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  args.erase(std::remove_if(args.begin() + 1, args.end(),
+                            [](const char* a) { return std::strcmp(a, "--smoke") == 0 && (smoke = true); }),
+             args.end());
+  std::string min_time = smoke ? "--benchmark_min_time=0.01" : "--benchmark_min_time=0.5";
+  args.insert(args.begin() + 1, min_time.data());
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+
+  const std::vector<std::uint32_t> sizes =
+      smoke ? std::vector<std::uint32_t>{1000, 10000} : std::vector<std::uint32_t>{1000, 100000, 1000000};
+  const std::uint32_t threads_at = 10000;
+  const std::size_t reference_bytes = smoke ? (std::size_t{1} << 20) : (std::size_t{64} << 20);
+
+  benchmark::RegisterBenchmark("reference/dependent_random_access", chase, reference_bytes);
+  for (const std::uint32_t n : sizes) {
+    for (const bool hit : {true, false}) {
+      for (const Call call : {Call::inbound, Call::outbound}) {
+        const char* what = call == Call::inbound ? "inbound" : "outbound";
+        benchmark::RegisterBenchmark(name("guard", what, hit, n).c_str(), [=](benchmark::State& s) {
+          decide(s, *population(n).guard, call, hit, n);
+        });
+        benchmark::RegisterBenchmark(name("baseline", what, hit, n).c_str(), [=](benchmark::State& s) {
+          decide(s, *population(n).baseline, call, hit, n);
+        });
+      }
+    }
+  }
+  for (const char* who : {"guard", "baseline"}) {
+    const std::string base = std::string("threads/") + who;
+    const bool is_guard = std::strcmp(who, "guard") == 0;
+    benchmark::RegisterBenchmark(base.c_str(), [=](benchmark::State& s) {
+      Population& p = population(threads_at);
+      if (is_guard) decide(s, *p.guard, Call::inbound, true, threads_at);
+      else decide(s, *p.baseline, Call::inbound, true, threads_at);
+    })->Threads(1)->Threads(2)->UseRealTime();
+  }
+  population(threads_at);  // built before any timed thread starts
+  for (const std::uint32_t n : sizes) population(n);
+
+  std::fprintf(stderr, "running the benchmarks (%s):\n", smoke ? "smoke" : "full");
+  Collector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  auto& fig = collector.figures;
+
+  const double reference = fig["reference/dependent_random_access"].ns;
+  std::printf("\nikeguard benchmarks, %u hardware threads%s\n", std::thread::hardware_concurrency(),
+              smoke ? " (smoke run: small sizes, short runs; not the figures)" : "");
+  std::printf("reference: one dependent random access over %zu MiB: %.1f ns\n\n",
+              reference_bytes >> 20, reference);
+
+  std::printf("decision latency, ns per call (the table 7/8 full)\n");
+  std::printf("%-6s %-14s %9s %9s %10s %12s\n", "peers", "call", "guard", "baseline",
+              "x faster", "x reference");
+  bool fast_enough = true, near_hardware = true;
+  const std::uint32_t largest = sizes.back();
+  for (const std::uint32_t n : sizes) {
+    for (const bool hit : {true, false}) {
+      for (const char* what : {"inbound", "outbound"}) {
+        const double g = fig[name("guard", what, hit, n)].ns;
+        const double b = fig[name("baseline", what, hit, n)].ns;
+        std::printf("%-6s %-14s %9.1f %9.1f %10.2f %12.2f\n", peers_label(n).c_str(),
+                    (std::string(what) + (hit ? " hit" : " miss")).c_str(), g, b, b / g, g / reference);
+        if (n == largest) {
+          fast_enough = fast_enough && b / g >= 3.0;
+          near_hardware = near_hardware && g / reference <= 1.5;
+        }
+      }
+    }
+  }
+
+  std::printf("\nmemory per tracked peer, bytes (the table 7/8 full)\n");
+  std::printf("%-6s %14s %12s %15s %16s\n", "peers", "guard (table)", "guard (RSS)", "baseline (RSS)",
+              "baseline/guard");
+  double largest_table = 0;
+  for (const std::uint32_t n : sizes) {
+    const MemoryFigure m = memory_per_peer(n);
+    std::printf("%-6s %14.1f %12.1f %15.1f %16.2f\n", peers_label(n).c_str(), m.table, m.guard_rss,
+                m.baseline_rss, m.baseline_rss / m.guard_rss);
+    largest_table = m.table;
+  }
+
+  const Figure g1 = fig["threads/guard/real_time/threads:1"];
+  const Figure g2 = fig["threads/guard/real_time/threads:2"];
+  const Figure b1 = fig["threads/baseline/real_time/threads:1"];
+  const Figure b2 = fig["threads/baseline/real_time/threads:2"];
+  std::printf("\nthroughput at %s peers, on_inbound_proposal hits, millions of calls per second\n",
+              peers_label(threads_at).c_str());
+  std::printf("%-8s %8s %9s %16s\n", "threads", "guard", "baseline", "guard/baseline");
+  std::printf("%-8d %8.1f %9.1f %16.2f\n", 1, g1.per_second / 1e6, b1.per_second / 1e6, g1.per_second / b1.per_second);
+  std::printf("%-8d %8.1f %9.1f %16.2f\n", 2, g2.per_second / 1e6, b2.per_second / 1e6, g2.per_second / b2.per_second);
+  std::printf("2 threads / 1 thread: guard %.2f, baseline %.2f\n", g2.per_second / g1.per_second,
+              b2.per_second / b1.per_second);
+
+  const std::uint32_t flood_capacity = smoke ? 10000 : 1000000;
+  const std::uint32_t flood_sources = smoke ? 100000 : 10000000;
+  const FloodFigure f = flood(flood_capacity, flood_sources, 10);
+  std::vector<double> steady(f.chunk_rates.begin() + 1, f.chunk_rates.end());  // after filling
+  std::sort(steady.begin(), steady.end());
+  const double median = steady[steady.size() / 2];
+  double worst = 0;
+  for (const double r : steady) worst = std::max(worst, std::abs(r - median) / median);
+  std::printf("\nflood: %s spoofed sources, each gated and rejected once, into a guard of %s\n",
+              peers_label(flood_sources).c_str(), peers_label(flood_capacity).c_str());
+  std::printf("pairs per second by tenth (millions):");
+  for (const double r : f.chunk_rates) std::printf(" %.2f", r / 1e6);
+  std::printf("\nsteady (median after the first tenth) %.2f M/s; largest deviation %.1f%%\n",
+              median / 1e6, worst * 100);
+  std::printf("RSS after construction %.1f MiB, after the flood %.1f MiB (growth %.2f%%); "
+              "tracked %llu, evictions %llu, notices %llu\n",
+              static_cast<double>(f.rss_after_construction) / (1 << 20),
+              static_cast<double>(f.rss_after_flood) / (1 << 20),
+              100.0 * (static_cast<double>(f.rss_after_flood) - static_cast<double>(f.rss_after_construction)) /
+                  static_cast<double>(f.rss_after_construction),
+              static_cast<unsigned long long>(f.tracked), static_cast<unsigned long long>(f.evictions),
+              static_cast<unsigned long long>(f.notices));
+
+  const Figure t10 = fig["threads/guard/real_time/threads:1"];
+  std::printf("\ntargets (%s):\n", smoke ? "not judged in a smoke run" : "this machine");
+  if (!smoke) {
+    std::printf("  at 1M peers, >= 3x faster than the baseline: %s\n", verdict(fast_enough));
+    std::printf("  at 1M peers, within 1.5x of one random access: %s\n", verdict(near_hardware));
+    std::printf("  at most 48 bytes per tracked peer: %s (%.1f)\n", verdict(largest_table <= 48.0), largest_table);
+    std::printf("  at 10K peers, >= 20 M decisions per second on one thread: %s (%.1f M)\n",
+                verdict(t10.per_second >= 20e6), t10.per_second / 1e6);
+    std::printf("  2 threads >= 1.7x one: %s (%.2f)\n", verdict(g2.per_second >= 1.7 * g1.per_second),
+                g2.per_second / g1.per_second);
+    std::printf("  flood within 20%% of steady, RSS flat: %s\n",
+                verdict(worst <= 0.2 && f.rss_after_flood <= f.rss_after_construction + (1 << 20)));
+  }
+  benchmark::Shutdown();
+  return 0;
+}
