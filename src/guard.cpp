@@ -198,6 +198,12 @@ struct alignas(64) NegotiationGuard::Shard {
 
   // Backward shift: the entries after the hole move one closer to home; no tombstones.
   void erase(Slot* victim) noexcept {
+    remove(victim);
+    tracked->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // erase() without the table-wide count: for an eviction whose place a newcomer takes.
+  void remove(Slot* victim) noexcept {
     auto hole = static_cast<std::uint32_t>(victim - slots);
     for (std::uint32_t j = next(hole); slots[j].hash != 0 && distance(j) != 0; j = next(j)) {
       slots[hole] = slots[j];
@@ -205,16 +211,29 @@ struct alignas(64) NegotiationGuard::Shard {
     }
     slots[hole] = Slot{};
     count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    tracked->fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // Precondition: `hash` is absent. Evicts first when the table or the shard is full. Eviction
-  // stays inside this shard (its lock is the only one held); only a shard with no entry at all
-  // inserts past a full table, which keyed hashing makes vanishingly unlikely.
+  // Precondition: `hash` is absent. Takes one of the table's max_peers places, or, when the
+  // table or this shard is full, the place of an entry it evicts: the table-wide count never
+  // passes the limit, even for a moment. Eviction stays inside this shard (its lock is the only
+  // one held); only a shard with no entry at all inserts past a full table, which keyed hashing
+  // makes vanishingly unlikely.
   Slot& insert(std::uint64_t hash, Stamp now) noexcept {
-    const std::size_t before = tracked->fetch_add(1, std::memory_order_relaxed);
     const std::uint32_t here = count.load(std::memory_order_relaxed);
-    if (here >= capacity || (before >= limit && here > 0)) evict_near(hash, now);
+    bool placed_in_table = false;
+    if (here < capacity) {
+      std::size_t seen = tracked->load(std::memory_order_relaxed);
+      while (seen < limit) {
+        if (tracked->compare_exchange_weak(seen, seen + 1, std::memory_order_relaxed)) {
+          placed_in_table = true;
+          break;
+        }
+      }
+    }
+    if (!placed_in_table) {
+      if (here > 0) evict_near(hash, now);
+      else tracked->fetch_add(1, std::memory_order_relaxed);
+    }
     Slot carried;
     carried.hash = hash;
     Slot* placed = nullptr;
@@ -254,7 +273,7 @@ struct alignas(64) NegotiationGuard::Shard {
     // Losing a remembered proposal costs little; losing a window or strikes is what counts.
     const Slot& v = slots[victim];
     const bool protective = v.any_window_open(now) || v.counted();
-    erase(&slots[victim]);
+    remove(&slots[victim]);  // the newcomer takes its place in the table-wide count
     if (protective) bump(evictions);
   }
 
