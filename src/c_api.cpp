@@ -479,6 +479,7 @@ IKEGUARD_API int ikeguard_get_stats(const ikeguard_handle* guard, ikeguard_stats
   stats->evictions = s.evictions;
   stats->peers_tracked = s.peers_tracked;
   stats->capacity = s.capacity;
+  stats->table_bytes = s.table_bytes;
   return IKEGUARD_OK;
 }
 

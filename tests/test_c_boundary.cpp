@@ -29,7 +29,7 @@ void throwing_send(void* ctx, const sockaddr*, std::size_t, std::uint32_t, const
   throw std::runtime_error("the daemon's send failed");
 }
 
-std::uint64_t fixed_now(void*) { return 1000; }
+std::uint64_t fixed_now(void*) { return 1'000'000; }  // 1 ms: windows end on ms boundaries
 
 struct Fixture {
   Fixture() {
@@ -75,7 +75,7 @@ TEST_CASE("an exception from the transport becomes internal_error at the C bound
   CHECK(ikeguard_on_inbound_proposal(f.guard, reinterpret_cast<const sockaddr*>(&f.peer),
                                      sizeof f.peer, 0, 0, &inbound) == IKEGUARD_OK);
   CHECK(inbound.verdict == ikeguard_verdict_hold);
-  CHECK(inbound.until_ns == 1000 + 30'000'000'000u);
+  CHECK(inbound.until_ns == 1'000'000 + 30'000'000'000u);
 }
 
 TEST_CASE("std::bad_alloc from the transport becomes out_of_memory at the C boundary") {

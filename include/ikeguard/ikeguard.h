@@ -280,6 +280,7 @@ typedef struct ikeguard_stats {
   uint64_t evictions;              ///< entries with a window or strikes pushed out
   uint64_t peers_tracked;          ///< entries in the table now
   uint64_t capacity;               ///< max_peers
+  uint64_t table_bytes;            ///< memory the guard holds (slots, shards, itself); fixed
 } ikeguard_stats;
 
 /// Fills *stats. Takes no lock.

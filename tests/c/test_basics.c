@@ -174,12 +174,22 @@ static void test_policy_validation(void) {
   // The limits themselves are fine.
   p = good;
   p.unauthenticated_confirmations = 255;
-  p.max_window_ms = UINT64_C(9223372036854);  // 2^63 - 1 ns, rounded down to milliseconds
+  p.max_window_ms = UINT64_C(1073741824);  // 2^30 ms: the table keeps 32-bit milliseconds
+  p.retry_delay_ms = UINT64_C(1073741824);
+  p.forgive_after_ms = UINT64_C(1073741824);
   p.jitter = 0.0;
   p.backoff = 1.0;
   p.max_peers = 1;
   CHECK_EQ(ikeguard_policy_validate(&p), IKEGUARD_OK);
   CHECK_EQ(ikeguard_policy_validate(NULL), ikeguard_error_invalid_argument);
+  p.max_window_ms = UINT64_C(1073741825);
+  expect_invalid(p, ikeguard_error_invalid_max_window, "max_window one past 2^30 ms");
+  p.max_window_ms = UINT64_C(1073741824);
+  p.retry_delay_ms = UINT64_C(1073741825);
+  expect_invalid(p, ikeguard_error_invalid_retry_delay, "retry_delay one past 2^30 ms");
+  p.retry_delay_ms = 2000;
+  p.forgive_after_ms = UINT64_C(1073741825);
+  expect_invalid(p, ikeguard_error_invalid_forgive_after, "forgive_after one past 2^30 ms");
 }
 
 static void test_notify_overrides(void) {
@@ -279,7 +289,10 @@ static void test_create_and_destroy(void) {
   reading = ikeguard_now(guard);
   after = monotonic_ns();
   CHECK(before <= reading && reading <= after);
-  CHECK_EQ(ikeguard_snapshot_bound(guard), 64 + 65536 * 72 + 32);
+  CHECK_EQ(ikeguard_snapshot_bound(guard), 80 + 65536 * 32 + 32);
+  // 32-byte slots, a quarter more than max_peers: at most 48 bytes per peer at 7/8 full.
+  CHECK(stats.table_bytes >= 65536 * 32);
+  CHECK(stats.table_bytes * 7 <= 48 * 8 * 65536);
   ikeguard_destroy(guard);
 
   // The daemon's clock.

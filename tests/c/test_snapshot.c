@@ -12,8 +12,8 @@ static const unsigned char daemon_key[IKEGUARD_SNAPSHOT_KEY_BYTES] = {
     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 #define SA(address) ((const struct sockaddr*)&(address))
-#define HEADER 64
-#define RECORD 72
+#define HEADER 80
+#define RECORD 32
 #define MAC 32
 
 static ikeguard* make_guard(manual_clock* clock, size_t max_peers) {

@@ -18,7 +18,7 @@ static void expect(int ok, const char* what) {
   if (!ok) ++failures;
 }
 
-static uint64_t now_ns = 1000;
+static uint64_t now_ns = 1000000; /* 1 ms: windows end on millisecond boundaries */
 static uint64_t read_clock(void* ctx) {
   (void)ctx;
   return now_ns;
@@ -63,7 +63,7 @@ int main(void) {
   expect(ikeguard_on_local_rejection(guard, (const struct sockaddr*)&peer, sizeof peer, 0, &npc, 0,
                                      &decision) == IKEGUARD_OK &&
              decision.verdict == ikeguard_verdict_hold &&
-             decision.until_ns == 1000 + UINT64_C(30000000000) && notices == 1,
+             decision.until_ns == 1000000 + UINT64_C(30000000000) && notices == 1,
          "a rejection sends the notice and opens T1 = 30 s");
   expect(ikeguard_on_inbound_proposal(guard, (const struct sockaddr*)&peer, sizeof peer, 0, 0,
                                       &decision) == IKEGUARD_OK &&
@@ -72,7 +72,7 @@ int main(void) {
   expect(ikeguard_on_inbound_error(guard, (const struct sockaddr*)&peer, sizeof peer, 0, &npc,
                                    ikeguard_origin_authenticated, &outcome) == IKEGUARD_OK &&
              outcome.action == ikeguard_action_hold &&
-             outcome.until_ns == 1000 + UINT64_C(60000000000),
+             outcome.until_ns == 1000000 + UINT64_C(60000000000),
          "an authenticated NO_PROPOSAL_CHOSEN opens T2 = 60 s");
   expect(ikeguard_on_outbound_proposal(guard, (const struct sockaddr*)&peer, sizeof peer, 0, 0,
                                        &decision) == IKEGUARD_OK &&
