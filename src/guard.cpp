@@ -7,15 +7,21 @@
 
 #include <sodium.h>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 
 namespace ikeguard {
 
@@ -30,7 +36,7 @@ constexpr std::uint8_t strike_limit = std::numeric_limits<std::uint8_t>::max();
 // On a full table, eviction compares this many occupied slots near the newcomer's home slot
 // (all of them in a small shard): bounded work per insertion whatever the table size.
 constexpr std::uint32_t eviction_sample = 32;
-constexpr std::size_t peers_per_shard = 256;
+constexpr std::size_t peers_per_shard = 1024;
 constexpr std::uint32_t max_shards = 64;
 // Every stamp a slot holds must stay within 2^31 ms of now to compare correctly: windows end at
 // most max_window plus jitter (< 2^31 ms, Policy's limit) ahead, and each shard clears lapsed
@@ -100,6 +106,29 @@ struct Now {
       : ns(t.time_since_epoch().count()), ms(floor_ms(ns)), at(stamp(ms)) {}
 };
 
+// The slot array of a large table asks for 2 MiB pages where the kernel offers them (Linux
+// transparent huge pages, "madvise" mode): a lookup in a table of many megabytes then rarely
+// misses the TLB as well as the cache. Elsewhere, or for a small table, plain malloc.
+constexpr std::size_t huge_page = std::size_t{2} << 20;
+
+template <class T>
+T* allocate_table(std::size_t count) noexcept {
+  const std::size_t bytes = count * sizeof(T);
+  void* memory = nullptr;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes >= huge_page) {
+    const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+    memory = std::aligned_alloc(huge_page, rounded);
+    if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);  // a hint: failure is fine
+  }
+#endif
+  if (memory == nullptr) memory = std::malloc(bytes);
+  if (memory == nullptr) return nullptr;
+  T* table = static_cast<T*>(memory);
+  std::uninitialized_value_construct_n(table, count);
+  return table;
+}
+
 }  // namespace
 
 // 32 bytes, two to a cache line. The peer is known by its 64-bit keyed hash alone: without the
@@ -154,9 +183,11 @@ struct NegotiationGuard::Slot {
 
 struct alignas(64) NegotiationGuard::Shard {
   static_assert(sizeof(Slot) == 32, "two slots to a cache line");
+  static_assert(std::is_trivially_destructible_v<Slot>, "freed without destructors");
 
   std::mutex mutex;
   Slot* slots = nullptr;
+  std::uint8_t* tags = nullptr;  // one per slot: see find()
   std::uint32_t size = 0;      // slots in this shard (any number: homes are found by multiplying)
   std::uint32_t capacity = 0;  // entries this shard can hold (more than its even share)
   std::atomic<std::uint32_t> count{0};
@@ -180,19 +211,34 @@ struct alignas(64) NegotiationGuard::Shard {
     return static_cast<std::uint32_t>((std::uint64_t{static_cast<std::uint32_t>(hash)} * size) >> 32);
   }
   std::uint32_t next(std::uint32_t i) const noexcept { return i + 1 == size ? 0 : i + 1; }
+  // Starts the slot's cache miss before the clock is read and the lock taken, so they overlap.
+  void prefetch(std::uint64_t hash) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&slots[home(hash)]);
+#else
+    (void)hash;
+#endif
+  }
   std::uint32_t distance(std::uint32_t i) const noexcept {  // of slot i from its home
     const std::uint32_t h = home(slots[i].hash);
     return i >= h ? i - h : i + size - h;
   }
 
-  // Robin Hood order: along a probe sequence, entries sit no closer to their home than the ones
-  // before them, so a search for an absent peer stops at the first entry closer to its home.
+  // A byte per slot, 0 when it is empty, else 8 bits of the hash: a search scans the bytes to
+  // the first empty slot (a run of a few at this load, within one cache line, which stays in
+  // cache) and reads only the slots whose byte matches. A peer the table does not hold, a
+  // flood's spoofed source, usually costs no access to the slots at all.
+  static std::uint8_t tag_of(std::uint64_t hash) noexcept {
+    const auto tag = static_cast<std::uint8_t>(hash >> 32);
+    return tag != 0 ? tag : 1;
+  }
+
   Slot* find(std::uint64_t hash) noexcept {
-    std::uint32_t i = home(hash);
-    for (std::uint32_t d = 0;; ++d, i = next(i)) {
-      const Slot& slot = slots[i];
-      if (slot.hash == hash) return &slots[i];
-      if (slot.hash == 0 || distance(i) < d) return nullptr;
+    const std::uint8_t tag = tag_of(hash);
+    for (std::uint32_t i = home(hash);; i = next(i)) {
+      const std::uint8_t seen = tags[i];
+      if (seen == 0) return nullptr;
+      if (seen == tag && slots[i].hash == hash) return &slots[i];
     }
   }
 
@@ -205,11 +251,13 @@ struct alignas(64) NegotiationGuard::Shard {
   // erase() without the table-wide count: for an eviction whose place a newcomer takes.
   void remove(Slot* victim) noexcept {
     auto hole = static_cast<std::uint32_t>(victim - slots);
-    for (std::uint32_t j = next(hole); slots[j].hash != 0 && distance(j) != 0; j = next(j)) {
+    for (std::uint32_t j = next(hole); tags[j] != 0 && distance(j) != 0; j = next(j)) {
       slots[hole] = slots[j];
+      tags[hole] = tags[j];
       hole = j;
     }
     slots[hole] = Slot{};
+    tags[hole] = 0;
     count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
 
@@ -240,14 +288,18 @@ struct alignas(64) NegotiationGuard::Shard {
     std::uint32_t i = home(hash);
     for (std::uint32_t d = 0;; ++d, i = next(i)) {
       Slot& slot = slots[i];
-      if (slot.hash == 0) {
+      if (tags[i] == 0) {
         slot = carried;
+        tags[i] = tag_of(carried.hash);
         if (placed == nullptr) placed = &slot;
         break;
       }
+      // Robin Hood order: an entry sits no closer to its home than the one before it, which
+      // keeps every entry near its home slot at this load.
       const std::uint32_t theirs = distance(i);
       if (theirs < d) {  // the richer entry moves on; the newcomer (or the one carried) stays
         std::swap(slot, carried);
+        tags[i] = tag_of(slot.hash);
         if (placed == nullptr) placed = &slot;
         d = theirs;
       }
@@ -263,7 +315,7 @@ struct alignas(64) NegotiationGuard::Shard {
     std::uint32_t examined = 0;
     std::uint32_t i = home(hash);
     for (std::uint32_t visited = 0; visited < size; ++visited, i = next(i)) {
-      if (slots[i].hash == 0) continue;
+      if (tags[i] == 0) continue;
       if (!chosen || evicts_before(slots[i], slots[victim], now)) {
         victim = i;
         chosen = true;
@@ -382,21 +434,26 @@ Errc NegotiationGuard::init() noexcept {
   std::size_t shards = 1;
   while (shards < max_shards && policy_.max_peers / (shards * 2) >= peers_per_shard) shards *= 2;
   // A quarter more slots than the even share: a full table is 80% occupied (70% at 7/8 of
-  // max_peers), short Robin Hood probes, 40 bytes per peer. A shard may exceed its share by
-  // up to 94% of its slots before it evicts on its own (rare: the table-wide count decides).
+  // max_peers), short probes, 41 bytes per peer (a 32-byte slot and a tag byte). A shard may
+  // fill 97% of its slots, over a fifth more than its share, before it evicts on its own: with
+  // at least 1024 peers per shard that is over seven standard deviations of the hash's spread,
+  // so the table-wide count decides.
   const std::size_t even_share = (policy_.max_peers + shards - 1) / shards;
   const std::size_t slots_per_shard = even_share + even_share / 4 + 2;
   const std::size_t shard_capacity =
-      shards > 1 ? std::min(policy_.max_peers, slots_per_shard - slots_per_shard / 16 - 1)
+      shards > 1 ? std::min(policy_.max_peers, slots_per_shard - slots_per_shard / 32 - 1)
                  : policy_.max_peers;
 
   shards_ = new (std::nothrow) Shard[shards];
-  slots_ = new (std::nothrow) Slot[shards * slots_per_shard]();
-  if (shards_ == nullptr || slots_ == nullptr) {
+  slots_ = allocate_table<Slot>(shards * slots_per_shard);
+  tags_ = allocate_table<std::uint8_t>(shards * slots_per_shard);
+  if (shards_ == nullptr || slots_ == nullptr || tags_ == nullptr) {
     delete[] shards_;
-    delete[] slots_;
+    std::free(slots_);
+    std::free(tags_);
     shards_ = nullptr;
     slots_ = nullptr;
+    tags_ = nullptr;
     return Errc::out_of_memory;
   }
   shard_count_ = static_cast<std::uint32_t>(shards);
@@ -405,6 +462,7 @@ Errc NegotiationGuard::init() noexcept {
   for (std::size_t i = 0; i < shards; ++i) {
     Shard& shard = shards_[i];
     shard.slots = slots_ + i * slots_per_shard;
+    shard.tags = tags_ + i * slots_per_shard;
     shard.size = static_cast<std::uint32_t>(slots_per_shard);
     shard.capacity = static_cast<std::uint32_t>(shard_capacity);
     shard.tracked = &tracked_;
@@ -419,7 +477,8 @@ NegotiationGuard::~NegotiationGuard() {
   sodium_memzero(hash_key_, sizeof hash_key_);
   sodium_memzero(fingerprint_key_, sizeof fingerprint_key_);
   delete[] shards_;
-  delete[] slots_;
+  std::free(slots_);  // trivially destructible slots from allocate_table
+  std::free(tags_);
 }
 
 std::uint64_t NegotiationGuard::hash(const PeerKey& peer) const noexcept {
@@ -472,9 +531,10 @@ Millis window_end(const Now& now, Duration length) noexcept {
 
 Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
                                                 const Fingerprint& fingerprint) noexcept {
-  const Now now(clock_.now());
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
+  shard.prefetch(h);
+  const Now now(clock_.now());
   std::lock_guard<std::mutex> lock(shard.mutex);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
@@ -505,10 +565,11 @@ Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
 
 ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notice& notice,
                                                 Origin origin) noexcept {
-  const Now now(clock_.now());
-  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
+  shard.prefetch(h);
+  const Now now(clock_.now());
+  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   std::lock_guard<std::mutex> lock(shard.mutex);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
@@ -565,9 +626,10 @@ ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notic
 
 Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
                                                const Fingerprint& fingerprint) noexcept {
-  const Now now(clock_.now());
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
+  shard.prefetch(h);
+  const Now now(clock_.now());
   std::lock_guard<std::mutex> lock(shard.mutex);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
@@ -592,10 +654,11 @@ Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
 
 Decision NegotiationGuard::on_local_rejection(const PeerKey& peer, const Notice& notice,
                                               const Fingerprint& fingerprint) {
-  const Now now(clock_.now());
-  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
+  shard.prefetch(h);
+  const Now now(clock_.now());
+  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   Decision decision;
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
@@ -853,6 +916,7 @@ Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t si
   const Now now(clock_.now());
   for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
   std::fill(slots_, slots_ + slot_count_, Slot{});
+  std::fill(tags_, tags_ + slot_count_, std::uint8_t{0});
   for (std::uint32_t i = 0; i < shard_count_; ++i) {
     shards_[i].count.store(0, std::memory_order_relaxed);
     shards_[i].normalized_at = now.ms;
@@ -931,7 +995,8 @@ Stats NegotiationGuard::stats() const noexcept {
     total.evictions += read(shard.evictions);
   }
   total.peers_tracked = tracked_.load(std::memory_order_relaxed);
-  total.table_bytes = sizeof(NegotiationGuard) + shard_count_ * sizeof(Shard) + slot_count_ * sizeof(Slot);
+  total.table_bytes = sizeof(NegotiationGuard) + shard_count_ * sizeof(Shard) +
+                      slot_count_ * (sizeof(Slot) + sizeof(std::uint8_t));
   return total;
 }
 

@@ -197,6 +197,7 @@ class IKEGUARD_API NegotiationGuard {
   unsigned char fingerprint_key_[32];  // BLAKE2b key for fingerprints
   Shard* shards_ = nullptr;
   Slot* slots_ = nullptr;
+  std::uint8_t* tags_ = nullptr;  // a byte per slot: 0 empty, else 8 bits of its hash
   std::size_t slot_count_ = 0;            // in all shards
   std::atomic<std::size_t> tracked_{0};  // entries in all shards
   std::uint32_t shard_count_ = 0;  // a power of two; shard index = (hash >> 40) & (count - 1)
