@@ -11,13 +11,13 @@
   X(invalid_receiver_window, 1, "receiver_window (T1) must be positive")                 \
   X(invalid_sender_window, 2, "sender_window (T2) must be positive")                     \
   X(invalid_backoff, 3, "backoff must be a finite number >= 1")                           \
-  X(invalid_max_window, 4, "max_window must be at least receiver_window and sender_window") \
+  X(invalid_max_window, 4, "max_window must be at least both windows and at most 2^30 ms")  \
   X(invalid_confirmations, 5, "unauthenticated_confirmations must be between 1 and 255") \
-  X(invalid_retry_delay, 6, "retry_delay must be positive")                              \
+  X(invalid_retry_delay, 6, "retry_delay must be positive and at most 2^30 ms")         \
   X(invalid_jitter, 7, "jitter must be in [0, 1)")                                        \
-  X(invalid_forgive_after, 8, "forgive_after must be positive")                          \
+  X(invalid_forgive_after, 8, "forgive_after must be positive and at most 2^30 ms")     \
   X(invalid_max_peers, 9, "max_peers must be between 1 and 2^30")                         \
-  X(out_of_memory, 10, "cannot allocate the peer table")                                  \
+  X(out_of_memory, 10, "cannot allocate memory (the peer table, or restore's index)")     \
   X(crypto_unavailable, 11, "libsodium failed to initialise")                            \
   X(wire_truncated, 12, "message shorter than its headers say")                          \
   X(wire_bad_length, 13, "a length field is inconsistent with the message")              \
