@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #if defined(__linux__)
+#include <sched.h>
 #include <sys/mman.h>
 #endif
 
@@ -21,7 +22,29 @@
 #include <mutex>
 #include <new>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
+
+// GCC refuses atomic_thread_fence under ThreadSanitizer, which does not model fences; the
+// seqlock's readers are not instrumented there anyway (see read_only), so such builds go
+// without the fences (x86's ordering keeps them right); every other build has them.
+#if defined(__SANITIZE_THREAD__)
+#define IKEGUARD_FENCE(order) ((void)0)
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define IKEGUARD_FENCE(order) ((void)0)
+#endif
+#endif
+#ifndef IKEGUARD_FENCE
+#define IKEGUARD_FENCE(order) std::atomic_thread_fence(order)
+#endif
+// The seqlock's racy reads, which ThreadSanitizer would report though the version check
+// discards whatever a writer disturbed.
+#if defined(__clang__) || defined(__GNUC__)
+#define IKEGUARD_SEQLOCK_READER __attribute__((no_sanitize("thread")))
+#else
+#define IKEGUARD_SEQLOCK_READER
+#endif
 
 namespace ikeguard {
 
@@ -175,6 +198,12 @@ struct NegotiationGuard::Slot {
   std::uint32_t total_strikes() const noexcept {
     return std::uint32_t{sender_strikes} + receiver_strikes;
   }
+  // settle() would change something: a window lapsed, or strikes that lapse.
+  bool unsettled(Stamp now, Millis forgive_ms) const noexcept {
+    return (sender_hold() != SenderHold::none && ahead(sender_until, now) <= 0) ||
+           (receiver_set() && ahead(receiver_until, now) <= 0) ||
+           (counted() && ahead(now, last_failure) >= forgive_ms);
+  }
   // Nothing worth keeping: its slot is reclaimed.
   bool idle(Stamp now) const noexcept {
     return !any_window_open(now) && !counted() && sender_fingerprint == 0;
@@ -185,18 +214,23 @@ struct alignas(64) NegotiationGuard::Shard {
   static_assert(sizeof(Slot) == 32, "two slots to a cache line");
   static_assert(std::is_trivially_destructible_v<Slot>, "freed without destructors");
 
-  std::mutex mutex;
+  // First cache line: what a lock-free read needs, written only when the table changes, so
+  // threads that only read share it without moving it between cores.
+  // Seqlock: odd while a writer changes this shard; a reader that sees it change retries.
+  std::atomic<std::uint32_t> version{0};
+  std::uint32_t size = 0;      // slots in this shard (any number: homes are found by multiplying)
   Slot* slots = nullptr;
   std::uint8_t* tags = nullptr;  // one per slot: see find()
-  std::uint32_t size = 0;      // slots in this shard (any number: homes are found by multiplying)
+  std::atomic<Millis> normalized_at{0};  // when lapsed windows and strikes were last cleared
+
+  alignas(64) std::mutex mutex;
   std::uint32_t capacity = 0;  // entries this shard can hold (more than its even share)
   std::atomic<std::uint32_t> count{0};
   // The whole table's entry count and limit (Policy::max_peers), shared by all shards, so the
   // table fills to max_peers before anything is evicted however the hashes fall.
   std::atomic<std::size_t>* tracked = nullptr;
   std::size_t limit = 0;
-  Millis normalized_at = 0;  // when lapsed windows and strikes were last cleared
-  Millis last_seen = 0;      // the time of the last call: every stamp compares right against it
+  Millis last_seen = 0;  // the time of the last locked call: every stamp compares right against it
   // Random words for jitter, refilled from randombytes_buf a block at a time.
   std::uint32_t random_words[16] = {};
   std::uint32_t random_left = 0;
@@ -206,6 +240,23 @@ struct alignas(64) NegotiationGuard::Shard {
       retried_later{0}, awaiting_confirmation{0}, ignored{0}, unsolicited{0},
       fingerprint_lifts{0}, established{0}, evictions{0};
 
+  // A call that may change the shard holds its lock and keeps `version` odd meanwhile.
+  struct Writer {
+    explicit Writer(Shard& s) noexcept : shard(s), lock(s.mutex) { shard.begin_write(); }
+    ~Writer() { shard.end_write(); }
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+    Shard& shard;
+    std::lock_guard<std::mutex> lock;
+  };
+  void begin_write() noexcept {
+    version.store(version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    IKEGUARD_FENCE(std::memory_order_release);
+  }
+  void end_write() noexcept {
+    version.store(version.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+
   // Lemire's multiply-shift maps the hash's low half onto [0, size) without a division.
   std::uint32_t home(std::uint64_t hash) const noexcept {
     return static_cast<std::uint32_t>((std::uint64_t{static_cast<std::uint32_t>(hash)} * size) >> 32);
@@ -214,6 +265,7 @@ struct alignas(64) NegotiationGuard::Shard {
   // Starts the slot's cache miss before the clock is read and the lock taken, so they overlap.
   void prefetch(std::uint64_t hash) const noexcept {
 #if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&tags[home(hash)]);
     __builtin_prefetch(&slots[home(hash)]);
 #else
     (void)hash;
@@ -347,6 +399,37 @@ struct alignas(64) NegotiationGuard::Shard {
 };
 
 
+// The counters a lock-free answer bumps, per CPU, so two threads answering at once write
+// different cache lines; stats() adds them to the shards' counters.
+struct alignas(64) NegotiationGuard::Stripe {
+  Counter proceeded_outbound{0}, held_outbound{0}, proceeded_inbound{0}, dropped_inbound{0};
+};
+
+namespace {
+std::uint32_t current_cpu() noexcept {
+#if defined(__linux__)
+  const int cpu = sched_getcpu();  // glibc reads the kernel's rseq area: no system call
+  return cpu < 0 ? 0u : static_cast<std::uint32_t>(cpu);
+#else
+  return 0;
+#endif
+}
+void count(Counter& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
+
+// A slot read while a writer may be changing it: whole 8-byte words, never torn; whether the
+// words belong together the seqlock's version says afterwards.
+template <class T>
+IKEGUARD_SEQLOCK_READER void read_racy(const T& shared, T& copy) noexcept {
+  static_assert(sizeof(T) % sizeof(std::uint64_t) == 0 && alignof(T) >= alignof(std::uint64_t));
+  const auto* from = reinterpret_cast<const std::uint64_t*>(&shared);
+  auto* to = reinterpret_cast<unsigned char*>(&copy);
+  for (std::size_t i = 0; i < sizeof(T) / sizeof(std::uint64_t); ++i) {
+    const std::uint64_t word = __atomic_load_n(from + i, __ATOMIC_RELAXED);
+    std::memcpy(to + i * sizeof word, &word, sizeof word);
+  }
+}
+}  // namespace
+
 // Lapsed windows close and lapsed strikes are forgiven: what a call sees first in a slot.
 void NegotiationGuard::settle(Slot& slot, std::uint32_t now) const noexcept {
   if (slot.sender_hold() != SenderHold::none && ahead(slot.sender_until, now) <= 0) {
@@ -392,7 +475,7 @@ void NegotiationGuard::normalize(Shard& shard, Millis now) const noexcept {
       }
     }
   }
-  shard.normalized_at = now;
+  shard.normalized_at.store(now, std::memory_order_relaxed);
 }
 
 NegotiationGuard::NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock,
@@ -447,17 +530,23 @@ Errc NegotiationGuard::init() noexcept {
   shards_ = new (std::nothrow) Shard[shards];
   slots_ = allocate_table<Slot>(shards * slots_per_shard);
   tags_ = allocate_table<std::uint8_t>(shards * slots_per_shard);
-  if (shards_ == nullptr || slots_ == nullptr || tags_ == nullptr) {
+  std::uint32_t stripes = 1;
+  while (stripes < std::min(std::thread::hardware_concurrency(), 1024u)) stripes *= 2;
+  stripes_ = new (std::nothrow) Stripe[stripes];
+  if (shards_ == nullptr || slots_ == nullptr || tags_ == nullptr || stripes_ == nullptr) {
     delete[] shards_;
     std::free(slots_);
     std::free(tags_);
+    delete[] stripes_;
     shards_ = nullptr;
     slots_ = nullptr;
     tags_ = nullptr;
+    stripes_ = nullptr;
     return Errc::out_of_memory;
   }
   shard_count_ = static_cast<std::uint32_t>(shards);
   slot_count_ = shards * slots_per_shard;
+  stripe_mask_ = stripes - 1;
   const Millis now = floor_ms(clock_.now().time_since_epoch().count());
   for (std::size_t i = 0; i < shards; ++i) {
     Shard& shard = shards_[i];
@@ -467,7 +556,7 @@ Errc NegotiationGuard::init() noexcept {
     shard.capacity = static_cast<std::uint32_t>(shard_capacity);
     shard.tracked = &tracked_;
     shard.limit = policy_.max_peers;
-    shard.normalized_at = now;
+    shard.normalized_at.store(now, std::memory_order_relaxed);
     shard.last_seen = now;
   }
   return Errc::ok;
@@ -479,6 +568,7 @@ NegotiationGuard::~NegotiationGuard() {
   delete[] shards_;
   std::free(slots_);  // trivially destructible slots from allocate_table
   std::free(tags_);
+  delete[] stripes_;
 }
 
 std::uint64_t NegotiationGuard::hash(const PeerKey& peer) const noexcept {
@@ -495,7 +585,8 @@ NegotiationGuard::Shard& NegotiationGuard::shard_for(std::uint64_t hash) const n
 }
 
 void NegotiationGuard::keep_fresh(Shard& shard, Millis now) const noexcept {
-  if (now - shard.normalized_at >= normalize_every || now < shard.normalized_at) {
+  const Millis normalized = shard.normalized_at.load(std::memory_order_relaxed);
+  if (now - normalized >= normalize_every || now < normalized) {
     normalize(shard, now);
   }
   shard.last_seen = now;
@@ -529,13 +620,80 @@ Millis window_end(const Now& now, Duration length) noexcept {
 }
 }  // namespace
 
+// The lock-free answer. Most proposals change nothing: a peer not in the table, or one whose
+// window holds it. Such an answer is read without the shard's lock, as a seqlock reader: the
+// version before, the tags and the slot, the version after; a writer in between (or a slot
+// the answer would have to change) sends the call to the locked path, which decides the same
+// way. Threads that only read thus never write a shared cache line; only the per-CPU counters.
+// The racy reads are whole-word atomic loads of memory the writers change under the lock;
+// ThreadSanitizer is told not to instrument them, as it does not model seqlocks.
+IKEGUARD_SEQLOCK_READER
+bool NegotiationGuard::read_only(Shard& shard, std::uint64_t h, std::int64_t now_ns, bool inbound,
+                                 const Fingerprint& fingerprint, Decision& decision) const noexcept {
+  const Now now{TimePoint(Duration(now_ns))};
+  const std::uint32_t before = shard.version.load(std::memory_order_acquire);
+  if ((before & 1u) != 0) return false;
+  const Millis normalized = shard.normalized_at.load(std::memory_order_relaxed);
+  if (now.ms - normalized >= normalize_every || now.ms < normalized) return false;
+
+  const std::uint8_t tag = Shard::tag_of(h);
+  bool found = false;
+  Slot slot;
+  // Bounded: what a racing writer leaves half-done must not keep a reader looping.
+  for (std::uint32_t i = shard.home(h), seen = 0; seen < shard.size; ++seen, i = shard.next(i)) {
+    const std::uint8_t t = __atomic_load_n(&shard.tags[i], __ATOMIC_RELAXED);
+    if (t == 0) break;
+    if (t != tag) continue;
+    read_racy(shard.slots[i], slot);
+    if (slot.hash == h) {
+      found = true;
+      break;
+    }
+  }
+  IKEGUARD_FENCE(std::memory_order_acquire);
+  if (shard.version.load(std::memory_order_relaxed) != before) return false;
+
+  Stripe& stripe = stripes_[current_cpu() & stripe_mask_];
+  if (!found) {
+    if (!inbound && fingerprint.known()) return false;  // the locked path remembers it
+    decision = {Verdict::proceed, point(now.ns), 0};
+    count(inbound ? stripe.proceeded_inbound : stripe.proceeded_outbound);
+    return true;
+  }
+  if (slot.unsettled(now.at, forgive_ms_)) return false;
+  if (inbound) {
+    if (slot.receiver_open(now.at)) {
+      if (lifts(fingerprint, slot.receiver_fingerprint)) return false;
+      decision = {Verdict::hold, end_of(slot.receiver_until, now), slot.receiver_strikes};
+      count(stripe.dropped_inbound);
+      return true;
+    }
+    if (slot.idle(now.at)) return false;  // the locked path reclaims it
+    decision = {Verdict::proceed, point(now.ns), slot.receiver_strikes};
+    count(stripe.proceeded_inbound);
+    return true;
+  }
+  if (slot.sender_open(now.at)) {
+    if (lifts(fingerprint, slot.sender_fingerprint)) return false;
+    decision = {Verdict::hold, end_of(slot.sender_until, now), slot.sender_strikes};
+    count(stripe.held_outbound);
+    return true;
+  }
+  // The locked path would record a different fingerprint, or reclaim an idle slot.
+  if (short_fingerprint(fingerprint) != slot.sender_fingerprint || slot.idle(now.at)) return false;
+  decision = {Verdict::proceed, point(now.ns), slot.sender_strikes};
+  count(stripe.proceeded_outbound);
+  return true;
+}
+
 Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
                                                 const Fingerprint& fingerprint) noexcept {
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
   shard.prefetch(h);
   const Now now(clock_.now());
-  std::lock_guard<std::mutex> lock(shard.mutex);
+  if (Decision read; read_only(shard, h, now.ns, false, fingerprint, read)) return read;
+  Shard::Writer writing(shard);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
   if (slot == nullptr) {
@@ -570,7 +728,7 @@ ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer, const Notic
   shard.prefetch(h);
   const Now now(clock_.now());
   const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
-  std::lock_guard<std::mutex> lock(shard.mutex);
+  Shard::Writer writing(shard);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
   if (slot != nullptr) settle(*slot, now.at);
@@ -630,7 +788,8 @@ Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
   Shard& shard = shard_for(h);
   shard.prefetch(h);
   const Now now(clock_.now());
-  std::lock_guard<std::mutex> lock(shard.mutex);
+  if (Decision read; read_only(shard, h, now.ns, true, fingerprint, read)) return read;
+  Shard::Writer writing(shard);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
   if (slot == nullptr) {
@@ -661,7 +820,7 @@ Decision NegotiationGuard::on_local_rejection(const PeerKey& peer, const Notice&
   const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
   Decision decision;
   {
-    std::lock_guard<std::mutex> lock(shard.mutex);
+    Shard::Writer writing(shard);
     keep_fresh(shard, now.ms);
     Slot* slot = shard.find(h);
     if (slot != nullptr) settle(*slot, now.at);
@@ -691,7 +850,7 @@ Decision NegotiationGuard::on_local_rejection(const PeerKey& peer, const Notice&
 void NegotiationGuard::on_established(const PeerKey& peer) noexcept {
   const std::uint64_t h = hash(peer);
   Shard& shard = shard_for(h);
-  std::lock_guard<std::mutex> lock(shard.mutex);
+  Shard::Writer writing(shard);
   if (Slot* slot = shard.find(h)) shard.erase(slot);
   bump(shard.established);
 }
@@ -791,11 +950,18 @@ Result<std::size_t> NegotiationGuard::snapshot(void* out, std::size_t size,
   if (out == nullptr) return Errc::invalid_argument;
   const Now now(clock_.now());
   // Every shard, in index order (no other call holds two locks): one consistent instant.
-  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
+  // (A writer: keeping the shards fresh may settle slots.)
+  for (std::uint32_t i = 0; i < shard_count_; ++i) {
+    shards_[i].mutex.lock();
+    shards_[i].begin_write();
+  }
   struct Unlock {
     const NegotiationGuard& guard;
     ~Unlock() {
-      for (std::uint32_t i = guard.shard_count_; i-- > 0;) guard.shards_[i].mutex.unlock();
+      for (std::uint32_t i = guard.shard_count_; i-- > 0;) {
+        guard.shards_[i].end_write();
+        guard.shards_[i].mutex.unlock();
+      }
     }
   } unlock{*this};
   for (std::uint32_t i = 0; i < shard_count_; ++i) keep_fresh(shards_[i], now.ms);
@@ -914,12 +1080,15 @@ Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t si
 
   // 3. Replace the table and the keys under every lock.
   const Now now(clock_.now());
-  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].mutex.lock();
+  for (std::uint32_t i = 0; i < shard_count_; ++i) {
+    shards_[i].mutex.lock();
+    shards_[i].begin_write();
+  }
   std::fill(slots_, slots_ + slot_count_, Slot{});
   std::fill(tags_, tags_ + slot_count_, std::uint8_t{0});
   for (std::uint32_t i = 0; i < shard_count_; ++i) {
     shards_[i].count.store(0, std::memory_order_relaxed);
-    shards_[i].normalized_at = now.ms;
+    shards_[i].normalized_at.store(now.ms, std::memory_order_relaxed);
     shards_[i].last_seen = now.ms;
   }
   tracked_.store(0, std::memory_order_relaxed);
@@ -968,7 +1137,10 @@ Result<RestoreReport> NegotiationGuard::restore(const void* data, std::size_t si
     slot.confirmations = record.confirmations;
   }
   report.restored = tracked_.load(std::memory_order_relaxed);
-  for (std::uint32_t i = shard_count_; i-- > 0;) shards_[i].mutex.unlock();
+  for (std::uint32_t i = shard_count_; i-- > 0;) {
+    shards_[i].end_write();
+    shards_[i].mutex.unlock();
+  }
   return report;
 }
 
@@ -994,8 +1166,16 @@ Stats NegotiationGuard::stats() const noexcept {
     total.established += read(shard.established);
     total.evictions += read(shard.evictions);
   }
+  for (std::uint32_t i = 0; i <= stripe_mask_; ++i) {
+    const Stripe& stripe = stripes_[i];
+    total.proceeded_outbound += stripe.proceeded_outbound.load(std::memory_order_relaxed);
+    total.held_outbound += stripe.held_outbound.load(std::memory_order_relaxed);
+    total.proceeded_inbound += stripe.proceeded_inbound.load(std::memory_order_relaxed);
+    total.dropped_inbound += stripe.dropped_inbound.load(std::memory_order_relaxed);
+  }
   total.peers_tracked = tracked_.load(std::memory_order_relaxed);
   total.table_bytes = sizeof(NegotiationGuard) + shard_count_ * sizeof(Shard) +
+                      (stripe_mask_ + std::size_t{1}) * sizeof(Stripe) +
                       slot_count_ * (sizeof(Slot) + sizeof(std::uint8_t));
   return total;
 }

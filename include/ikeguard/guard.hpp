@@ -76,8 +76,11 @@ struct Stats {
 /// the peer's proposals), escalating with consecutive failures and lifted by a changed
 /// configuration or a success.
 ///
-/// Thread-safety: every member may be called from any thread at once. The table is sharded
-/// by the keyed hash of the peer; a call locks one shard for a few hundred nanoseconds at most.
+/// Thread-safety: every member may be called from any thread at once (restore() excepted). The
+/// table is sharded by the keyed hash of the peer; a call that changes a shard locks it for a
+/// few hundred nanoseconds at most. on_inbound_proposal and on_outbound_proposal answer without
+/// any lock or shared write when the answer changes nothing (a peer not tracked, a window that
+/// holds): a flood of spoofed proposals on many threads does not serialize on the shards.
 ///
 /// Allocation: the peer table is allocated once, at construction, for Policy::max_peers
 /// entries. No member function allocates afterwards. The calls that record something new
@@ -175,6 +178,7 @@ class IKEGUARD_API NegotiationGuard {
  private:
   struct Slot;
   struct Shard;
+  struct Stripe;  // counters of the lock-free answers, one cache line per CPU
   struct PrivateTag {};
 
   NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock, Transport& transport) noexcept;
@@ -189,6 +193,10 @@ class IKEGUARD_API NegotiationGuard {
   void settle(Slot& slot, std::uint32_t now) const noexcept;
   void normalize(Shard& shard, std::int64_t now_ms) const noexcept;
   void keep_fresh(Shard& shard, std::int64_t now_ms) const noexcept;
+  // The answer to on_inbound_proposal (inbound) or on_outbound_proposal when it changes
+  // nothing, read without the lock (a seqlock, see guard.cpp); false: take the lock.
+  bool read_only(Shard& shard, std::uint64_t hash, std::int64_t now_ns, bool inbound,
+                 const Fingerprint& fingerprint, Decision& decision) const noexcept;
 
   Policy policy_;
   Clock& clock_;
@@ -198,6 +206,8 @@ class IKEGUARD_API NegotiationGuard {
   Shard* shards_ = nullptr;
   Slot* slots_ = nullptr;
   std::uint8_t* tags_ = nullptr;  // a byte per slot: 0 empty, else 8 bits of its hash
+  Stripe* stripes_ = nullptr;
+  std::uint32_t stripe_mask_ = 0;  // stripe count - 1 (a power of two)
   std::size_t slot_count_ = 0;            // in all shards
   std::atomic<std::size_t> tracked_{0};  // entries in all shards
   std::uint32_t shard_count_ = 0;  // a power of two; shard index = (hash >> 40) & (count - 1)
