@@ -309,8 +309,9 @@ typedef struct ikeguard_restore_report {
 
 /// Replaces the guard's table with a snapshot written under `key`; windows resume from now
 /// with the time they had left. Anything truncated, altered, of another key or format version
-/// is refused with its ikeguard_error_snapshot_* code and the guard is unchanged. Call it at
-/// daemon start, before ikeguard_fingerprint() and not concurrently with it.
+/// is refused with its ikeguard_error_snapshot_* code and the guard is unchanged. It adopts the
+/// snapshot's keys (peers' hashes, fingerprints), so call it at daemon start, right after
+/// ikeguard_create() and before any other call on the handle, never concurrently with one.
 IKEGUARD_API int ikeguard_restore(ikeguard_handle* guard, const void* data, size_t size,
                                   const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
                                   ikeguard_restore_report* report);
