@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Snapshots: the windows and strikes survive a restart; nothing else gets in.
+#include "snapshot_seal.hpp"
 #include "support.hpp"
 
 #include <sodium.h>
@@ -48,14 +49,7 @@ RestoreReport put(NegotiationGuard& guard, const std::vector<unsigned char>& byt
 }
 
 // Recomputes the MAC the way the format documents it: a snapshot a test edits on purpose.
-void seal(std::vector<unsigned char>& bytes, const SnapshotKey& key = daemon_key) {
-  static constexpr char label[] = "ikeguard snapshot mac key";
-  unsigned char mac_key[crypto_auth_KEYBYTES];
-  crypto_generichash(mac_key, sizeof mac_key, reinterpret_cast<const unsigned char*>(label),
-                     sizeof label - 1, key.bytes.data(), key.bytes.size());
-  const std::size_t body = bytes.size() - snapshot_format::mac_size;
-  crypto_auth(bytes.data() + body, bytes.data(), body, mac_key);
-}
+void seal(std::vector<unsigned char>& bytes) { seal_snapshot(bytes, daemon_key); }
 
 constexpr std::size_t record_at(std::size_t i) {
   return snapshot_format::header_size + i * snapshot_format::record_size;

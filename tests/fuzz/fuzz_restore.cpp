@@ -8,6 +8,7 @@
 // to the same entries.
 #include <ikeguard/guard.hpp>
 
+#include "../snapshot_seal.hpp"
 #include "fuzz_check.hpp"
 
 #include <sodium.h>
@@ -35,16 +36,6 @@ SnapshotKey fuzz_key() {
   return key;
 }
 
-// The documented MAC: crypto_auth under BLAKE2b-256(key, "ikeguard snapshot mac key").
-void seal(std::vector<std::uint8_t>& bytes, const SnapshotKey& key) {
-  static constexpr char label[] = "ikeguard snapshot mac key";
-  unsigned char mac_key[crypto_auth_KEYBYTES];
-  crypto_generichash(mac_key, sizeof mac_key, reinterpret_cast<const unsigned char*>(label),
-                     sizeof label - 1, key.bytes.data(), key.bytes.size());
-  const std::size_t body = bytes.size() - format::mac_size;
-  crypto_auth(bytes.data() + body, bytes.data(), body, mac_key);
-}
-
 std::vector<std::uint8_t> sealed_from(const std::uint8_t* data, std::size_t size,
                                       const SnapshotKey& key) {
   constexpr std::size_t secrets = format::header_size - 16;  // nonce and encrypted keys
@@ -56,7 +47,7 @@ std::vector<std::uint8_t> sealed_from(const std::uint8_t* data, std::size_t size
   bytes[11] = static_cast<std::uint8_t>(format::record_size);
   for (int i = 0; i < 4; ++i) bytes[12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(records >> (24 - 8 * i));
   std::copy(data, data + std::min(size, secrets + records * format::record_size), bytes.begin() + 16);
-  seal(bytes, key);
+  test::seal_snapshot(bytes, key);
   return bytes;
 }
 
