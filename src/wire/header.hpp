@@ -4,12 +4,14 @@
 #pragma once
 
 #include <ikeguard/error.hpp>
+#include <ikeguard/notify.hpp>
 #include <ikeguard/wire/bytes.hpp>
 
 #include "endian.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace ikeguard::wire::detail {
 
@@ -42,6 +44,27 @@ inline Errc read_header(Bytes message, std::uint8_t version, Header& out) noexce
   if (out.length > message.size) return Errc::wire_truncated;
   if (out.length < message.size) return Errc::wire_bad_length;
   return Errc::ok;
+}
+
+/// The first error notification (a type below `first_status`) of the `count` kept in
+/// `notifications`, as the Notice the guard takes: error_notice() of both versions.
+template <class Notifications>
+std::optional<Notice> first_error(const Notifications& notifications, std::size_t count,
+                                  IkeVersion version, std::uint16_t first_status,
+                                  std::uint64_t initiator_spi, std::uint64_t responder_spi,
+                                  std::uint32_t message_id) noexcept {
+  for (std::size_t i = 0; i < count && i < notifications.size(); ++i) {
+    if (notifications[i].type < first_status) {
+      Notice notice;
+      notice.version = version;
+      notice.type = notifications[i].type;
+      notice.initiator_spi = initiator_spi;
+      notice.responder_spi = responder_spi;
+      notice.message_id = message_id;
+      return notice;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace ikeguard::wire::detail

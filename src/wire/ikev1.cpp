@@ -28,18 +28,8 @@ constexpr std::size_t max_payload_length = 0xffff;
 }  // namespace
 
 std::optional<Notice> Ikev1Message::error_notice() const noexcept {
-  for (std::size_t i = 0; i < notification_count && i < notifications.size(); ++i) {
-    if (notifications[i].type < notify_v1::first_status) {
-      Notice notice;
-      notice.version = IkeVersion::v1;
-      notice.type = notifications[i].type;
-      notice.initiator_spi = initiator_cookie;
-      notice.responder_spi = responder_cookie;
-      notice.message_id = message_id;
-      return notice;
-    }
-  }
-  return std::nullopt;
+  return detail::first_error(notifications, notification_count, IkeVersion::v1,
+                             notify_v1::first_status, initiator_cookie, responder_cookie, message_id);
 }
 
 Result<Ikev1Message> parse_ikev1(Bytes message) noexcept {

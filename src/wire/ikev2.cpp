@@ -92,18 +92,8 @@ Result<std::size_t> build_single_notify(MutableBytes out, std::uint64_t initiato
 }  // namespace
 
 std::optional<Notice> Ikev2Message::error_notice() const noexcept {
-  for (std::size_t i = 0; i < notify_count && i < notifies.size(); ++i) {
-    if (notifies[i].type < notify_v2::first_status) {
-      Notice notice;
-      notice.version = IkeVersion::v2;
-      notice.type = notifies[i].type;
-      notice.initiator_spi = initiator_spi;
-      notice.responder_spi = responder_spi;
-      notice.message_id = message_id;
-      return notice;
-    }
-  }
-  return std::nullopt;
+  return detail::first_error(notifies, notify_count, IkeVersion::v2, notify_v2::first_status,
+                             initiator_spi, responder_spi, message_id);
 }
 
 std::optional<std::uint16_t> Ikev2Message::ke_group() const noexcept {
