@@ -37,10 +37,23 @@ inline Policy exact_policy() {
   return policy;
 }
 
+/// The same, for a table of `max_peers`.
+inline Policy exact_policy(std::size_t max_peers) {
+  Policy policy = exact_policy();
+  policy.max_peers = max_peers;
+  return policy;
+}
+
 inline PeerKey peer(std::string_view text) {
   const auto key = PeerKey::parse(text);
   REQUIRE(key.has_value());
   return *key;
+}
+
+/// The i-th of many distinct peers, 10.x.y.z: for tables filled by the thousand.
+inline PeerKey nth(std::uint32_t i) {
+  return PeerKey::ipv4({10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                        static_cast<std::uint8_t>(i)});
 }
 
 /// Seconds since the ManualClock's epoch, which every test starts from.

@@ -22,17 +22,6 @@ SnapshotKey key_of(unsigned char fill) {
 }
 const SnapshotKey daemon_key = key_of(0x5a);
 
-PeerKey nth(std::uint32_t i) {
-  return PeerKey::ipv4({10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
-                        static_cast<std::uint8_t>(i)});
-}
-
-Policy with_capacity(std::size_t max_peers) {
-  Policy policy = exact_policy();
-  policy.max_peers = max_peers;
-  return policy;
-}
-
 std::vector<unsigned char> take(const NegotiationGuard& guard, const SnapshotKey& key = daemon_key) {
   std::vector<unsigned char> bytes(guard.snapshot_bound());
   const auto written = guard.snapshot(bytes.data(), bytes.size(), key);
@@ -200,7 +189,7 @@ TEST_CASE("a restored window is no longer than the restoring guard's max_window"
 
 TEST_CASE("a full table round-trips entry for entry") {
   constexpr std::uint32_t capacity = 20000;
-  Fixture f(with_capacity(capacity));
+  Fixture f(exact_policy(capacity));
   for (std::uint32_t i = 0; i < capacity; ++i) {
     f.clock.set(at(std::chrono::milliseconds(i)));
     f.guard.on_local_rejection(nth(i), npc);
@@ -210,7 +199,7 @@ TEST_CASE("a full table round-trips entry for entry") {
   CHECK(bytes.size() == snapshot_format::size_for(capacity));
   CHECK(bytes.size() == f.guard.snapshot_bound());
 
-  Fixture g(with_capacity(capacity));
+  Fixture g(exact_policy(capacity));
   // Restored at the instant the snapshot was taken (the last rejection's time).
   g.clock.set(at(std::chrono::milliseconds(capacity - 1)));
   const RestoreReport report = put(g.guard, bytes);
@@ -229,13 +218,13 @@ TEST_CASE("a full table round-trips entry for entry") {
 }
 
 TEST_CASE("a snapshot larger than the guard keeps the windows that end latest") {
-  Fixture f(with_capacity(10));
+  Fixture f(exact_policy(10));
   for (std::uint32_t i = 0; i < 10; ++i) {
     f.clock.set(at(std::chrono::seconds(i)));
     f.guard.on_local_rejection(nth(i), npc);  // ends at 30 + i s
   }
   const auto bytes = take(f.guard);
-  Fixture g(with_capacity(6));
+  Fixture g(exact_policy(6));
   g.clock.set(at(9s));
   const RestoreReport report = put(g.guard, bytes);
   CHECK(report.restored == 6);

@@ -6,20 +6,11 @@ using namespace ikeguard;
 using namespace ikeguard::test;
 
 namespace {
-PeerKey nth(std::uint32_t i) {
-  return PeerKey::ipv4({10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
-                        static_cast<std::uint8_t>(i)});
-}
-Policy small_table(std::size_t max_peers) {
-  Policy policy = exact_policy();
-  policy.max_peers = max_peers;
-  return policy;
-}
 const Notice npc = notice(notify_v2::no_proposal_chosen);
 }  // namespace
 
 TEST_CASE("the table never tracks more than max_peers peers") {
-  Fixture f(small_table(4));
+  Fixture f(exact_policy(4));
   for (std::uint32_t i = 0; i < 10; ++i) f.guard.on_local_rejection(nth(i), npc);
   const Stats stats = f.guard.stats();
   CHECK(stats.peers_tracked == 4);
@@ -29,7 +20,7 @@ TEST_CASE("the table never tracks more than max_peers peers") {
 }
 
 TEST_CASE("a sharded table fills to exactly max_peers before it evicts") {
-  Fixture f(small_table(100000));
+  Fixture f(exact_policy(100000));
   for (std::uint32_t i = 0; i < 100000; ++i) f.guard.on_local_rejection(nth(i), npc);
   CHECK(f.guard.stats().peers_tracked == 100000);
   CHECK(f.guard.stats().evictions == 0);
@@ -45,7 +36,7 @@ TEST_CASE("a sharded table fills to exactly max_peers before it evicts") {
 }
 
 TEST_CASE("a full table evicts an entry with no open window first") {
-  Fixture f(small_table(3));
+  Fixture f(exact_policy(3));
   f.guard.on_local_rejection(nth(1), npc);  // until 30 s
   f.clock.set(at(10s));
   f.guard.on_local_rejection(nth(2), npc);  // until 40 s
@@ -62,7 +53,7 @@ TEST_CASE("a full table evicts an entry with no open window first") {
 }
 
 TEST_CASE("among open windows a full table evicts the fewest strikes, then the soonest end") {
-  Fixture f(small_table(3));
+  Fixture f(exact_policy(3));
   // Peer 1: a repeat offender, three strikes, window open until 90 + 120 = 210 s.
   f.guard.on_local_rejection(nth(1), npc);
   f.clock.set(at(30s));
@@ -82,7 +73,7 @@ TEST_CASE("among open windows a full table evicts the fewest strikes, then the s
 }
 
 TEST_CASE("a flood of one-off rejections cannot evict a repeat offender") {
-  Fixture f(small_table(64));
+  Fixture f(exact_policy(64));
   const PeerKey offender = peer("198.51.100.66");
   f.guard.on_local_rejection(offender, npc);
   f.clock.set(at(30s));
@@ -99,7 +90,7 @@ TEST_CASE("a flood of one-off rejections cannot evict a repeat offender") {
 }
 
 TEST_CASE("an entry with nothing left to remember is reclaimed") {
-  Policy policy = small_table(16);
+  Policy policy = exact_policy(16);
   policy.forgive_after = std::chrono::hours(1);
   Fixture f(policy);
   f.guard.on_local_rejection(nth(1), npc);
@@ -113,7 +104,7 @@ TEST_CASE("an entry with nothing left to remember is reclaimed") {
 }
 
 TEST_CASE("inbound proposals from unknown peers never enter the table") {
-  Fixture f(small_table(8));
+  Fixture f(exact_policy(8));
   for (std::uint32_t i = 0; i < 1000; ++i) {
     CHECK(f.guard.on_inbound_proposal(nth(i), f.guard.fingerprint(&i, sizeof i)).verdict ==
           Verdict::proceed);
@@ -123,7 +114,7 @@ TEST_CASE("inbound proposals from unknown peers never enter the table") {
 }
 
 TEST_CASE("an outbound proposal is remembered only when its fingerprint is known") {
-  Fixture f(small_table(8));
+  Fixture f(exact_policy(8));
   f.guard.on_outbound_proposal(nth(1));
   CHECK(f.guard.stats().peers_tracked == 0);
   f.guard.on_outbound_proposal(nth(1), f.guard.fingerprint("p", 1));
@@ -133,7 +124,7 @@ TEST_CASE("an outbound proposal is remembered only when its fingerprint is known
 }
 
 TEST_CASE("a full table pushes out a remembered proposal first, not counted as an eviction") {
-  Fixture f(small_table(2));
+  Fixture f(exact_policy(2));
   f.guard.on_outbound_proposal(nth(1), f.guard.fingerprint("a", 1));
   f.guard.on_local_rejection(nth(2), npc);
   f.guard.on_local_rejection(nth(3), npc);
@@ -146,7 +137,7 @@ TEST_CASE("a full table pushes out a remembered proposal first, not counted as a
 
 TEST_CASE("entries erased from a crowded table leave every other entry reachable") {
   // Many insertions and erasures in one small shard exercise backward-shift deletion.
-  Fixture f(small_table(48));
+  Fixture f(exact_policy(48));
   for (std::uint32_t round = 0; round < 50; ++round) {
     for (std::uint32_t i = 0; i < 48; ++i) f.guard.on_local_rejection(nth(round * 7 + i), npc);
     for (std::uint32_t i = 0; i < 48; i += 3) f.guard.on_established(nth(round * 7 + i));
@@ -162,7 +153,7 @@ TEST_CASE("entries erased from a crowded table leave every other entry reachable
 TEST_CASE("the table holds at most 48 bytes per peer at 7/8 of its capacity, fixed at construction") {
   // From 100 K peers; a table of a thousand carries about a kilobyte of fixed parts besides.
   for (const std::size_t capacity : {std::size_t{114286}, std::size_t{1142858}}) {
-    Fixture f(small_table(capacity));
+    Fixture f(exact_policy(capacity));
     const std::uint64_t bytes = f.guard.stats().table_bytes;
     INFO("max_peers " << capacity << ": " << bytes << " bytes");
     CHECK(bytes * 8 <= 48 * 7 * capacity);  // bytes / (capacity * 7/8) <= 48
