@@ -127,6 +127,8 @@ struct Now {
   Stamp at;
   explicit Now(TimePoint t) noexcept
       : ns(t.time_since_epoch().count()), ms(floor_ms(ns)), at(stamp(ms)) {}
+  Now(Ticks nanoseconds, Millis milliseconds) noexcept  // the same time, already divided
+      : ns(nanoseconds), ms(milliseconds), at(stamp(milliseconds)) {}
 };
 
 // The slot array of a large table asks for 2 MiB pages where the kernel offers them (Linux
@@ -628,9 +630,10 @@ Millis window_end(const Now& now, Duration length) noexcept {
 // The racy reads are whole-word atomic loads of memory the writers change under the lock;
 // ThreadSanitizer is told not to instrument them, as it does not model seqlocks.
 IKEGUARD_SEQLOCK_READER
-bool NegotiationGuard::read_only(Shard& shard, std::uint64_t h, std::int64_t now_ns, bool inbound,
-                                 const Fingerprint& fingerprint, Decision& decision) const noexcept {
-  const Now now{TimePoint(Duration(now_ns))};
+bool NegotiationGuard::read_only(Shard& shard, std::uint64_t h, std::int64_t now_ns,
+                                 std::int64_t now_ms, bool inbound, const Fingerprint& fingerprint,
+                                 Decision& decision) const noexcept {
+  const Now now(now_ns, now_ms);
   const std::uint32_t before = shard.version.load(std::memory_order_acquire);
   if ((before & 1u) != 0) return false;
   const Millis normalized = shard.normalized_at.load(std::memory_order_relaxed);
@@ -653,11 +656,14 @@ bool NegotiationGuard::read_only(Shard& shard, std::uint64_t h, std::int64_t now
   IKEGUARD_FENCE(std::memory_order_acquire);
   if (shard.version.load(std::memory_order_relaxed) != before) return false;
 
-  Stripe& stripe = stripes_[current_cpu() & stripe_mask_];
+  // Counted on this CPU's stripe, looked up only for an answer given here.
+  const auto tally = [this](Counter Stripe::*counter) {
+    count(stripes_[current_cpu() & stripe_mask_].*counter);
+  };
   if (!found) {
     if (!inbound && fingerprint.known()) return false;  // the locked path remembers it
     decision = {Verdict::proceed, point(now.ns), 0};
-    count(inbound ? stripe.proceeded_inbound : stripe.proceeded_outbound);
+    tally(inbound ? &Stripe::proceeded_inbound : &Stripe::proceeded_outbound);
     return true;
   }
   if (slot.unsettled(now.at, forgive_ms_)) return false;
@@ -665,24 +671,24 @@ bool NegotiationGuard::read_only(Shard& shard, std::uint64_t h, std::int64_t now
     if (slot.receiver_open(now.at)) {
       if (lifts(fingerprint, slot.receiver_fingerprint)) return false;
       decision = {Verdict::hold, end_of(slot.receiver_until, now), slot.receiver_strikes};
-      count(stripe.dropped_inbound);
+      tally(&Stripe::dropped_inbound);
       return true;
     }
     if (slot.idle(now.at)) return false;  // the locked path reclaims it
     decision = {Verdict::proceed, point(now.ns), slot.receiver_strikes};
-    count(stripe.proceeded_inbound);
+    tally(&Stripe::proceeded_inbound);
     return true;
   }
   if (slot.sender_open(now.at)) {
     if (lifts(fingerprint, slot.sender_fingerprint)) return false;
     decision = {Verdict::hold, end_of(slot.sender_until, now), slot.sender_strikes};
-    count(stripe.held_outbound);
+    tally(&Stripe::held_outbound);
     return true;
   }
   // The locked path would record a different fingerprint, or reclaim an idle slot.
   if (short_fingerprint(fingerprint) != slot.sender_fingerprint || slot.idle(now.at)) return false;
   decision = {Verdict::proceed, point(now.ns), slot.sender_strikes};
-  count(stripe.proceeded_outbound);
+  tally(&Stripe::proceeded_outbound);
   return true;
 }
 
@@ -692,7 +698,7 @@ Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
   Shard& shard = shard_for(h);
   shard.prefetch(h);
   const Now now(clock_.now());
-  if (Decision read; read_only(shard, h, now.ns, false, fingerprint, read)) return read;
+  if (Decision read; read_only(shard, h, now.ns, now.ms, false, fingerprint, read)) return read;
   Shard::Writer writing(shard);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);
@@ -788,7 +794,7 @@ Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
   Shard& shard = shard_for(h);
   shard.prefetch(h);
   const Now now(clock_.now());
-  if (Decision read; read_only(shard, h, now.ns, true, fingerprint, read)) return read;
+  if (Decision read; read_only(shard, h, now.ns, now.ms, true, fingerprint, read)) return read;
   Shard::Writer writing(shard);
   keep_fresh(shard, now.ms);
   Slot* slot = shard.find(h);

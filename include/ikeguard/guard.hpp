@@ -195,8 +195,8 @@ class IKEGUARD_API NegotiationGuard {
   void keep_fresh(Shard& shard, std::int64_t now_ms) const noexcept;
   // The answer to on_inbound_proposal (inbound) or on_outbound_proposal when it changes
   // nothing, read without the lock (a seqlock, see guard.cpp); false: take the lock.
-  bool read_only(Shard& shard, std::uint64_t hash, std::int64_t now_ns, bool inbound,
-                 const Fingerprint& fingerprint, Decision& decision) const noexcept;
+  bool read_only(Shard& shard, std::uint64_t hash, std::int64_t now_ns, std::int64_t now_ms,
+                 bool inbound, const Fingerprint& fingerprint, Decision& decision) const noexcept;
 
   Policy policy_;
   Clock& clock_;
