@@ -26,6 +26,10 @@
 #   CHARON_BIN               charon binary (default /usr/lib/ipsec/charon)
 #   SWANCTL_BIN              swanctl binary (default: swanctl from PATH)
 #   CHARON_PSK               the pre-shared key (default: a fixed test secret)
+#   CHARON_IKE_VERSION       the connection's IKE version, 1 or 2 (default 2)
+#   CHARON_START_ACTION      the child's start_action (default none)
+#   CHARON_CONF_EXTRA        lines added to the charon { } section of strongswan.conf
+#                            (e.g. an ikeguard { } section)
 #   CHARON_INITIATE_TIMEOUT  swanctl --timeout for initiate, seconds (default 10)
 #   CHARON_START_TIMEOUT     seconds to wait for the vici socket (default 15)
 #   CHARON_OWNER_PID         a watchdog stops charon once this process is gone
@@ -126,6 +130,7 @@ charon {
   # only loopback is ever used (the IKE socket itself is bound to 0.0.0.0)
   interfaces_use = lo
   retry_initiate_interval = 0
+${CHARON_CONF_EXTRA:-}
   filelog {
     interop {
       path = $dir/charon.log
@@ -160,7 +165,7 @@ EOF
 # Written by charon.sh for one interop test instance.
 connections {
   guarded {
-    version = 2
+    version = ${CHARON_IKE_VERSION:-2}
     local_addrs = 127.0.0.1
     remote_addrs = 127.0.0.1
     remote_port = $remote_port
@@ -180,7 +185,7 @@ connections {
         esp_proposals = aes128-sha256
         local_ts = 127.0.0.1/32
         remote_ts = 127.0.0.1/32
-        start_action = none
+        start_action = ${CHARON_START_ACTION:-none}
       }
     }
   }
