@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The C API (ikeguard.h) over NegotiationGuard. Every entry point validates every pointer and
-// value it is given, and no exception crosses it ({fmt}'s fmt-c.cc does the same).
+// The C API (ikeguard.h) over NegotiationGuard (and the wire codec, for
+// ikeguard_fingerprint_message). Every entry point validates every pointer and value it is given,
+// and no exception crosses it ({fmt}'s fmt-c.cc does the same).
 #include <ikeguard/ikeguard.h>
 
 #include <ikeguard/guard.hpp>
+#include <ikeguard/wire/ikev1.hpp>
+#include <ikeguard/wire/ikev2.hpp>
+#include <ikeguard/wire/proposal.hpp>
+
+#include "wire/endian.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +32,7 @@
 
 namespace {
 
+namespace wire = ikeguard::wire;
 using ikeguard::Duration;
 using ikeguard::Errc;
 
@@ -243,6 +251,57 @@ int boundary(Body&& body) noexcept {
 #endif
 }
 
+// The canonical proposals of the largest SA payload the codec parses: a count byte, then per
+// proposal two bytes and five per transform (wire::canonical_proposals).
+constexpr std::size_t max_canonical_size =
+    1 + wire::max_proposals * (2 + 5 * wire::max_transforms);
+
+/// The body of the first SA payload (type 1) of an IKEv1 message in the clear; empty data
+/// (nullptr) when it does not parse or has none.
+wire::Bytes ikev1_sa_body(wire::Bytes message) noexcept {
+  const auto parsed = wire::parse_ikev1(message);
+  if (!parsed || parsed->encrypted) return {};
+  // parse_ikev1 checked the chain; it is walked again with the same checks, to its SA payload.
+  std::size_t offset = wire::isakmp_header_size;
+  std::uint8_t type = parsed->first_payload;
+  for (std::size_t count = 0; type != wire::payload_v1::none && count < wire::max_payloads;
+       ++count) {
+    if (message.size - offset < wire::generic_payload_header_size) return {};
+    const std::uint8_t* const header = message.data + offset;
+    const std::size_t length = wire::detail::load_u16(header + 2);
+    if (length < wire::generic_payload_header_size || length > message.size - offset) return {};
+    if (type == wire::payload_v1::sa) {
+      return {header + wire::generic_payload_header_size,
+              length - wire::generic_payload_header_size};
+    }
+    offset += length;
+    type = header[0];
+  }
+  return {};
+}
+
+/// What ikeguard_fingerprint_message() fingerprints in `message`: for IKEv2 the canonical
+/// proposals of its SA payload, written into `scratch`; for IKEv1 the body of its first SA
+/// payload, a view into `message`. Empty data (nullptr) when there is nothing to fingerprint.
+wire::Bytes offered_bytes(wire::Bytes message, wire::MutableBytes scratch) noexcept {
+  if (message.data == nullptr || message.size < wire::ike_header_size) return {};
+  switch (message.data[17] >> 4) {  // the major version
+    case 1:
+      return ikev1_sa_body(message);
+    case 2: {
+      const auto parsed = wire::parse_ikev2(message);
+      if (!parsed || parsed->sa.data == nullptr) return {};
+      const auto proposals = wire::parse_sa_payload(parsed->sa);
+      if (!proposals) return {};
+      const auto written = wire::canonical_proposals(scratch, proposals.value());
+      if (!written) return {};
+      return {scratch.data, written.value()};
+    }
+    default:
+      return {};
+  }
+}
+
 }  // namespace
 
 /// The handle (`ikeguard` in C): the guard and the adapters it holds references to.
@@ -376,6 +435,18 @@ IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const v
   if (guard == nullptr || (data == nullptr && size != 0)) return 0;
   static const unsigned char empty = 0;
   return guard->guard->fingerprint(data != nullptr ? data : &empty, size).value();
+}
+
+IKEGUARD_API uint64_t ikeguard_fingerprint_message(const ikeguard_handle* guard, const void* data,
+                                                   size_t size) {
+  if (guard == nullptr || data == nullptr) return 0;
+  // Every call below is noexcept and allocates nothing: the scratch buffer is on the stack.
+  std::array<std::uint8_t, max_canonical_size> scratch;
+  const wire::Bytes offered =
+      offered_bytes(wire::Bytes{static_cast<const std::uint8_t*>(data), size},
+                    wire::MutableBytes{scratch.data(), scratch.size()});
+  if (offered.data == nullptr) return 0;
+  return guard->guard->fingerprint(offered.data, offered.size).value();
 }
 
 IKEGUARD_API int ikeguard_on_outbound_proposal(ikeguard_handle* guard, const struct sockaddr* peer,

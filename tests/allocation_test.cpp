@@ -5,6 +5,8 @@
 #define CATCH_CONFIG_MAIN
 #include "support.hpp"
 
+#include <ikeguard/ikeguard.h>
+
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -331,4 +333,53 @@ TEST_CASE("no call allocates after construction in a long run over a full, evict
   CHECK(stats.peers_tracked <= capacity);
   CHECK(stats.capacity == capacity);
   CHECK(transport.sent == static_cast<long>(stats.notices_sent));
+}
+
+TEST_CASE("ikeguard_fingerprint_message allocates nothing") {
+  WARN(what_is_counted());
+  ikeguard_handle* c_guard = nullptr;
+  REQUIRE(ikeguard_create(&c_guard, nullptr, nullptr, nullptr) == IKEGUARD_OK);
+
+  // An IKEv2 request offering two proposals, and an IKEv1 Main Mode first message.
+  wire::ProposalList list;
+  list.proposals[0] = wire::parse_proposal_text("aes128-sha256-modp2048").value();
+  list.proposals[1] = wire::parse_proposal_text("aes256gcm16-prfsha384-ecp384").value();
+  list.proposals[1].number = 2;
+  list.count = 2;
+  std::array<std::uint8_t, 256> sa{};
+  const Result<std::size_t> sa_size = wire::build_sa_payload_body({sa.data(), sa.size()}, list);
+  REQUIRE(sa_size.ok());
+  const std::array<std::uint8_t, 256> ke{};
+  const std::array<std::uint8_t, 32> nonce{};
+  wire::IkeSaInitMessage request;
+  request.initiator_spi = 1;
+  request.sa_payload_body = {sa.data(), sa_size.value()};
+  request.ke_group = 14;
+  request.ke_data = {ke.data(), ke.size()};
+  request.nonce = {nonce.data(), nonce.size()};
+  std::array<std::uint8_t, 1024> ikev2{};
+  const Result<std::size_t> ikev2_size = wire::build_ike_sa_init({ikev2.data(), ikev2.size()},
+                                                                 request);
+  REQUIRE(ikev2_size.ok());
+  const std::array<std::uint8_t, 40> ikev1 = {
+      1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0,  // cookies
+      1, 0x10, 2, 0, 0, 0, 0, 0, 0, 0, 0, 40,          // SA first, 1.0, Main Mode, length
+      0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0, 1};            // SA payload: DOI, situation
+
+  std::uint64_t known = 0, unknown = 0;
+  const Allocations before = allocations_so_far();
+  for (int i = 0; i < 1000; ++i) {
+    const std::size_t cut = static_cast<std::size_t>(i) % ikev2_size.value();
+    known += ikeguard_fingerprint_message(c_guard, ikev2.data(), ikev2_size.value()) != 0;
+    known += ikeguard_fingerprint_message(c_guard, ikev1.data(), ikev1.size()) != 0;
+    unknown += ikeguard_fingerprint_message(c_guard, ikev2.data(), cut) == 0;
+  }
+  const Allocations after = allocations_so_far();
+  ikeguard_destroy(c_guard);
+
+  INFO(what_is_counted());
+  CHECK(after.news - before.news == 0);
+  CHECK(after.mallocs - before.mallocs == 0);
+  CHECK(known == 2000);
+  CHECK(unknown == 1000);
 }

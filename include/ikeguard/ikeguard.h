@@ -192,6 +192,18 @@ IKEGUARD_API uint64_t ikeguard_now(const ikeguard_handle* guard);
 IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const void* data,
                                            size_t size);
 
+/// The fingerprint of what a first negotiation message offers, from the datagram as received
+/// (IKE header first: a daemon on port 4500 strips the 4-byte non-ESP marker before). IKEv2
+/// (major version 2): ikeguard_fingerprint() of the canonical proposals
+/// (wire::canonical_proposals) of its SA payload; IKEv1 (major version 1): of the body of its
+/// first SA payload (type 1) as sent. SPIs, cookies, nonces, KE data and message IDs do not
+/// count: retransmissions and new attempts of one configuration give the same value, a changed
+/// proposal (its transforms or their order) another one. 0 (unknown) for a NULL guard, NULL
+/// data, or a message that does not parse or has no SA payload in the clear. Allocates nothing
+/// (about 7 KiB of stack).
+IKEGUARD_API uint64_t ikeguard_fingerprint_message(const ikeguard_handle* guard, const void* data,
+                                                   size_t size);
+
 typedef enum ikeguard_verdict {
   ikeguard_verdict_proceed = 0,  ///< send the proposal, or process the received one
   ikeguard_verdict_hold = 1      ///< outbound: send nothing until until_ns; inbound: drop it

@@ -461,6 +461,63 @@ static void test_fingerprint(void) {
   ikeguard_destroy(f.guard);
 }
 
+/// ikeguard_fingerprint_message on hand-made messages: an IKEv2 IKE_SA_INIT request offering
+/// curve25519 alone, and an IKEv1 Main Mode first message (tests/test_c_fingerprint_message.cpp
+/// takes strongSwan's captures).
+static void test_fingerprint_message(void) {
+  static const unsigned char ikev2[48] = {
+      0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // SPIi
+      0, 0, 0, 0, 0, 0, 0, 0,                          // SPIr
+      33, 0x20, 34, 0x08,                              // SA first; 2.0; IKE_SA_INIT; I
+      0, 0, 0, 0, 0, 0, 0, 48,                         // message ID, length
+      0, 0, 0, 20,                                     // SA payload, the last
+      0, 0, 0, 16, 1, 1, 0, 1,                         // proposal 1, last: IKE, one transform
+      0, 0, 0, 8, 4, 0, 0, 31};                        // transform, last: KE curve25519
+  // wire::canonical_proposals: one proposal; IKE, one transform; type 4, ID 31, no key length.
+  static const unsigned char canonical[8] = {1, 1, 1, 4, 0, 31, 0, 0};
+  static const unsigned char ikev1[44] = {
+      0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // initiator cookie
+      0, 0, 0, 0, 0, 0, 0, 0,                          // responder cookie
+      1, 0x10, 2, 0,                                   // SA first; 1.0; Main Mode; in the clear
+      0, 0, 0, 0, 0, 0, 0, 44,                         // message ID, length
+      0, 0, 0, 16,                                     // SA payload, the last
+      0, 0, 0, 1, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd};  // its body, fingerprinted as sent
+  fixture f;
+  ikeguard_policy policy = exact_policy();
+  unsigned char copy[48];
+  uint64_t v2, v1;
+  size_t size;
+  fixture_init(&f, &policy);
+
+  v2 = ikeguard_fingerprint_message(f.guard, ikev2, sizeof ikev2);
+  CHECK(v2 != 0);
+  CHECK(v2 == ikeguard_fingerprint(f.guard, canonical, sizeof canonical));
+  // Another SPI and proposal number: the same offer.
+  memcpy(copy, ikev2, sizeof ikev2);
+  copy[0] = 0x99;
+  copy[36] = 2;
+  CHECK(ikeguard_fingerprint_message(f.guard, copy, sizeof ikev2) == v2);
+  // Another group: another offer.
+  copy[47] = 19;
+  CHECK(ikeguard_fingerprint_message(f.guard, copy, sizeof ikev2) != v2);
+  CHECK(ikeguard_fingerprint_message(f.guard, copy, sizeof ikev2) != 0);
+
+  v1 = ikeguard_fingerprint_message(f.guard, ikev1, sizeof ikev1);
+  CHECK(v1 != 0);
+  CHECK(v1 == ikeguard_fingerprint(f.guard, ikev1 + 32, 12));
+
+  for (size = 0; size < sizeof ikev2; ++size) {
+    CHECK(ikeguard_fingerprint_message(f.guard, ikev2, size) == 0);
+  }
+  for (size = 0; size < sizeof ikev1; ++size) {
+    CHECK(ikeguard_fingerprint_message(f.guard, ikev1, size) == 0);
+  }
+  CHECK(ikeguard_fingerprint_message(NULL, ikev2, sizeof ikev2) == 0);
+  CHECK(ikeguard_fingerprint_message(f.guard, NULL, sizeof ikev2) == 0);
+  CHECK(ikeguard_fingerprint_message(f.guard, NULL, 0) == 0);
+  ikeguard_destroy(f.guard);
+}
+
 /// The policy's notify overrides reach the guard; a guard without a send function, or
 /// without a transport, sends nothing and still opens its windows.
 static void test_overrides_and_transports(void) {
@@ -555,6 +612,7 @@ int main(void) {
   test_refused_addresses();
   test_refused_arguments();
   test_fingerprint();
+  test_fingerprint_message();
   test_overrides_and_transports();
   test_reentrant_transport();
   return check_report("c_api.calls");

@@ -1,21 +1,55 @@
 // SPDX-License-Identifier: MIT
 // parse_ikev1 on arbitrary datagrams: no crash, no read outside the input, and what parses obeys
-// the documented limits; a parsed error notification rebuilt by the builder parses back the same.
+// the documented limits; a parsed error notification rebuilt by the builder parses back the same;
+// ikeguard_fingerprint_message() is the fingerprint of the body of the first SA payload.
 #include <ikeguard/wire/ikev1.hpp>
 #include <ikeguard/wire/ikev2.hpp>
 
 #include "fuzz_check.hpp"
+#include "fuzz_fingerprint.hpp"
 
 #include <array>
 
 using namespace ikeguard;
 using namespace ikeguard::wire;
+using ikeguard::fuzz::load_u16;
 using ikeguard::fuzz::same_bytes;
 using ikeguard::fuzz::within;
+
+namespace {
+
+/// ikeguard_fingerprint_message of an ISAKMP message: ikeguard_fingerprint of the body of its
+/// first SA payload as sent; 0 when it does not parse, is encrypted or has no SA payload.
+void check_fingerprint_message(Bytes input, const Result<Ikev1Message>& parsed) {
+  const ikeguard_handle* const guard = fuzz::c_guard();
+  const std::uint64_t value = ikeguard_fingerprint_message(guard, input.data, input.size);
+  if (fuzz::major_version(input) == 2) return;  // an IKEv2 message: fuzz_ikev2 checks it
+  std::uint64_t expected = 0;
+  if (parsed.ok() && !parsed->encrypted) {
+    // The chain parsed: every payload header is inside the message.
+    std::size_t offset = isakmp_header_size;
+    for (std::uint8_t type = parsed->first_payload; type != payload_v1::none;) {
+      IKEGUARD_FUZZ_CHECK(input.size - offset >= 4);
+      const std::size_t length = load_u16(input.data + offset + 2);
+      IKEGUARD_FUZZ_CHECK(length >= 4 && length <= input.size - offset);
+      if (type == payload_v1::sa) {
+        expected = ikeguard_fingerprint(guard, input.data + offset + 4, length - 4);
+        IKEGUARD_FUZZ_CHECK(expected != 0);
+        break;
+      }
+      type = input.data[offset];
+      offset += length;
+    }
+  }
+  IKEGUARD_FUZZ_CHECK(value == expected);
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Bytes input{data, size};
   const Result<Ikev1Message> parsed = parse_ikev1(input);
+  check_fingerprint_message(input, parsed);
   if (!parsed.ok()) {
     IKEGUARD_FUZZ_CHECK(parsed.error() != Errc::ok);
     return 0;

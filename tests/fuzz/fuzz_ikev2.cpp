@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // parse_ikev2 on arbitrary datagrams: no crash, no read outside the input, and what parses obeys
-// the documented limits; a parsed error notify rebuilt by the builders parses back the same.
+// the documented limits; a parsed error notify rebuilt by the builders parses back the same;
+// ikeguard_fingerprint_message() is the fingerprint of the canonical proposals of its SA payload.
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/proposal.hpp>
 
 #include "fuzz_check.hpp"
+#include "fuzz_fingerprint.hpp"
 
 #include <array>
 
@@ -39,11 +41,33 @@ void check_rebuilt_notify(const Ikev2Message& m, const NotifyPayload& n) {
   IKEGUARD_FUZZ_CHECK(back->error_notice().has_value() == (n.type < notify_v2::first_status));
 }
 
+/// ikeguard_fingerprint_message of an IKEv2 message: ikeguard_fingerprint of the canonical
+/// proposals of its SA payload; 0 when it does not parse, has no SA payload or one that does not.
+void check_fingerprint_message(Bytes input, const Result<Ikev2Message>& parsed) {
+  const ikeguard_handle* const guard = fuzz::c_guard();
+  const std::uint64_t value = ikeguard_fingerprint_message(guard, input.data, input.size);
+  if (fuzz::major_version(input) == 1) return;  // an ISAKMP message: fuzz_ikev1 checks it
+  std::uint64_t expected = 0;
+  if (parsed.ok() && parsed->sa.data != nullptr) {
+    const Result<ProposalList> proposals = parse_sa_payload(parsed->sa);
+    if (proposals.ok()) {
+      std::array<std::uint8_t, 1 + max_proposals * (2 + 5 * max_transforms)> canonical;
+      const Result<std::size_t> n =
+          canonical_proposals(MutableBytes{canonical.data(), canonical.size()}, proposals.value());
+      IKEGUARD_FUZZ_CHECK(n.ok());
+      expected = ikeguard_fingerprint(guard, canonical.data(), n.value());
+      IKEGUARD_FUZZ_CHECK(expected != 0);
+    }
+  }
+  IKEGUARD_FUZZ_CHECK(value == expected);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Bytes input{data, size};
   const Result<Ikev2Message> parsed = parse_ikev2(input);
+  check_fingerprint_message(input, parsed);
   if (!parsed.ok()) {
     IKEGUARD_FUZZ_CHECK(parsed.error() != Errc::ok);
     return 0;

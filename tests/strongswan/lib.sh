@@ -204,6 +204,7 @@ sw_capture() {
 
 sw_captured() {
   local name=$1 pid=${SW_CAPTURE[$1]}
+  sleep 1 # the capture's kernel buffer hands packets over in blocks: let the last arrive
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   unset "SW_CAPTURE[$name]"
