@@ -200,18 +200,7 @@ TEST_CASE("ikeguard_fingerprint_message differs for a request with another propo
 
 TEST_CASE("ikeguard_fingerprint_message takes the largest SA payload the codec parses") {
   const Guard guard;
-  ProposalList list;
-  list.count = max_proposals;
-  for (std::size_t i = 0; i < max_proposals; ++i) {
-    Proposal& p = list.proposals[i];
-    p.number = static_cast<std::uint8_t>(i + 1);
-    p.protocol_id = 1;
-    p.transform_count = max_transforms;
-    for (std::size_t j = 0; j < max_transforms; ++j) {
-      p.transforms[j] =
-          Transform{1, static_cast<std::uint16_t>(j), static_cast<std::uint16_t>(i * 8)};
-    }
-  }
+  const ProposalList list = largest_proposal_list();
   ByteVector body(16384);
   const Result<std::size_t> body_size = build_sa_payload_body(mutable_view(body), list);
   REQUIRE(body_size.ok());

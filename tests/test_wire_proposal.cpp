@@ -263,17 +263,7 @@ TEST_CASE("build_sa_payload_body and canonical_proposals refuse a list outside t
 }
 
 TEST_CASE("the largest list the limits allow builds and parses back") {
-  ProposalList list;
-  list.count = max_proposals;
-  for (std::size_t i = 0; i < max_proposals; ++i) {
-    Proposal& p = list.proposals[i];
-    p.number = static_cast<std::uint8_t>(i + 1);
-    p.protocol_id = 1;
-    p.transform_count = max_transforms;
-    for (std::size_t j = 0; j < max_transforms; ++j) {
-      p.transforms[j] = Transform{1, static_cast<std::uint16_t>(j), static_cast<std::uint16_t>(i * 8)};
-    }
-  }
+  const ProposalList list = largest_proposal_list();
   const ByteVector body = built(list);
   CHECK(canonical(parsed(body)) == canonical(list));
 }

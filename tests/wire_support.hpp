@@ -86,4 +86,22 @@ inline const std::vector<std::string>& capture_files() {
   return files;
 }
 
+/// The largest proposal list the codec's limits allow: max_proposals proposals of
+/// max_transforms transforms each, every transform distinct.
+inline wire::ProposalList largest_proposal_list() {
+  wire::ProposalList list;
+  list.count = wire::max_proposals;
+  for (std::size_t i = 0; i < wire::max_proposals; ++i) {
+    wire::Proposal& p = list.proposals[i];
+    p.number = static_cast<std::uint8_t>(i + 1);
+    p.protocol_id = 1;
+    p.transform_count = wire::max_transforms;
+    for (std::size_t j = 0; j < wire::max_transforms; ++j) {
+      p.transforms[j] =
+          wire::Transform{1, static_cast<std::uint16_t>(j), static_cast<std::uint16_t>(i * 8)};
+    }
+  }
+  return list;
+}
+
 }  // namespace ikeguard::test

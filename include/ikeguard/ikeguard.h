@@ -235,6 +235,11 @@ typedef struct ikeguard_error_outcome {
 // (otherwise ikeguard_error_unsupported_address_family); IPv4-mapped IPv6 addresses count as
 // IPv4. `scope` tells apart peers with one address (a connection id, an interface index,
 // a VRF); 0 = none. `fingerprint` is from ikeguard_fingerprint(), 0 = unknown.
+// One peer, one key, in all five calls: an error in IKE_AUTH (port 4500 after NAT traversal,
+// RFC 7296 2.23) must name the peer its IKE_SA_INIT named, or its window never gates the next
+// IKE_SA_INIT. A daemon whose peers may sit behind a NAT (their source port changes between
+// attempts) passes the remote address with port 500 for every message, whatever port it
+// arrived on: the strongSwan integration (examples/strongswan/) does so.
 // On any failure, a given *decision is set to proceed and a given *outcome to ignored, with
 // until_ns 0 and strikes 0: what the daemon would do without the guard.
 

@@ -28,6 +28,8 @@
 #   sw_set_proposal NAME PROPOSAL  rewrites NAME's IKE proposal and reloads its connections
 #   sw_expect WHAT OP EXPECTED ACTUAL   records a check; sw_finish fails if any failed
 #   sw_figure KEY=VALUE...         prints a "figures:" line (the README's table comes from them)
+#
+# SW_KEEP=1 in the environment keeps the scenario's directory (logs, configurations) at exit.
 
 SW_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=../interop/charon.sh
@@ -66,7 +68,11 @@ sw__cleanup() {
       tail -n 10 "$SW_DIR/$name/charon.out" >&2 2>/dev/null
     fi
   done
-  [[ -n $SW_DIR && -d $SW_DIR ]] && rm -rf "$SW_DIR"
+  if [[ -n ${SW_KEEP:-} ]]; then
+    echo "kept $SW_DIR (SW_KEEP)" >&2
+  elif [[ -n $SW_DIR && -d $SW_DIR ]]; then
+    rm -rf "$SW_DIR"
+  fi
   exit "$status"
 }
 

@@ -21,6 +21,10 @@
 #       IKE_SA. Without the guard every attempt is answered. charon's counters plugin counts
 #       IKEv2 exchanges only (ike-init-in-req stays 0 for Main Mode): the capture and the logs
 #       count here.
+#   (c) a guarded responder (T1 60 s) refuses a stock initiator offering aes256; the initiator
+#       is fixed (swanctl --load-conns with aes128) while the receiver window is open: its next
+#       Main Mode first message offers another proposal, so the gate lifts the window and the
+#       IKE_SA establishes at once.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sw_init ikev1_main_mode "${1:-}"
@@ -42,6 +46,9 @@ for v in on off; do
   sw_start stock "init_b_$v" "$((p + 10))" aes256-sha256-modp2048 "$p"
   sw_capture "resp_b_$v" "$p" ikev1 60
 done
+sw_start guarded resp_c 18400 aes128-sha256-modp2048 18410 "    receiver_window = 60s
+    max_window = 120s"
+sw_start stock init_c 18410 aes256-sha256-modp2048 18400
 # (a): the initiators initiate as their connection loads
 for v in on off; do
   p=${port[a_$v]}
@@ -70,6 +77,17 @@ sw_stop init_b_off
 for v in on off; do
   received[b_$v]=$(sw_captured "resp_b_$v")
 done
+
+# (c) while (a) runs on
+sw_swanctl init_c --initiate --child guarded --timeout 5 >/dev/null 2>&1 || true
+sw_wait_log resp_c "ikeguard: sent NO_PROPOSAL_CHOSEN to 127\.0\.0\.1, opened receiver window" 1 10 ||
+  sw_fail "(c): the guarded responder opened no receiver window"
+sw_set_proposal init_c aes128-sha256-modp2048
+t0=$SECONDS
+# (the IKE_SA counts here: a CHILD_SA needs the kernel's ESP, which a container may lack)
+sw_swanctl init_c --initiate --child guarded --timeout 10 >"$SW_DIR/c.out" 2>&1 || true
+sw_wait_log init_c "IKE_SA guarded\[[0-9]+\] established" 1 10 || true
+c_seconds=$((SECONDS - t0))
 
 left=$((refused_seconds - (SECONDS - start)))
 ((left <= 0)) || sleep "$left"
@@ -147,4 +165,14 @@ sw_expect "b off: every attempt found no proposal" -eq "$attempts" "${processed[
 sw_expect "b off: every attempt answered (NO_PROPOSAL_CHOSEN)" -eq "$attempts" "${answered[off]}"
 sw_expect "b off: the initiator heard each" -eq "$attempts" "${heard[off]}"
 sw_expect "b off: logs nothing of the guard" -eq 0 "$(sw_log_count resp_b_off ikeguard)"
+
+echo "--- (c) a guarded IKEv1 responder, the initiator fixed while refused"
+grep -E "ikeguard: (sent|dropped|lifted)" "$SW_DIR/resp_c/charon.log" | log_lines || true
+sw_figure "part=c guard=on established_after_fix_s=$c_seconds receiver_window_s=60"
+sw_expect "c: at once (seconds)" -le 3 "$c_seconds"
+sw_expect "c: the changed proposal lifted the window" -eq 1 \
+  "$(sw_log_count resp_c "ikeguard: lifted receiver window of 127\.0\.0\.1: its proposal changed")"
+sw_expect "c: nothing dropped" -eq 0 "$(sw_log_count resp_c "ikeguard: dropped")"
+sw_expect "c: established (responder)" -eq 1 "$(sw_log_count resp_c "IKE_SA guarded\[[0-9]+\] established")"
+sw_expect "c: established (initiator)" -eq 1 "$(sw_log_count init_c "IKE_SA guarded\[[0-9]+\] established")"
 sw_finish
