@@ -34,7 +34,7 @@ mkdir -p "$work"
 
 # --- 1. packages and a deb-src entry --------------------------------------------------------
 packages=(cmake ninja-build g++ gcc make pkg-config libsodium-dev libfmt-dev dpkg-dev
-          libgmp-dev libssl-dev autoconf automake libtool bison flex gperf)
+          libgmp-dev libssl-dev autoconf automake libtool gettext bison flex gperf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -105,7 +105,10 @@ if [ ! -f "$tree/.ikeguard-patched-$stamp" ]; then
     patch -d "$tree" -p1 --forward --batch --quiet < "$p" >&2 || die "patch $(basename "$p") does not apply"
   done
   step "regenerating the build system"
-  (cd "$tree" && autoreconf -fi) >/dev/null 2>&1 || die "autoreconf failed"
+  (cd "$tree" && autoreconf -fi) > "$work/autoreconf.log" 2>&1 || {
+    grep -E 'error' "$work/autoreconf.log" | head -n 20 >&2
+    die "autoreconf failed (see $work/autoreconf.log)"
+  }
   touch "$tree/.ikeguard-patched-$stamp"
 fi
 
