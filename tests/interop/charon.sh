@@ -28,6 +28,7 @@
 #   CHARON_PSK               the pre-shared key (default: a fixed test secret)
 #   CHARON_IKE_VERSION       the connection's IKE version, 1 or 2 (default 2)
 #   CHARON_START_ACTION      the child's start_action (default none)
+#   CHARON_ESP_PROPOSALS     the child's esp_proposals (default aes128-sha256)
 #   CHARON_CONF_EXTRA        lines added to the charon { } section of strongswan.conf
 #                            (e.g. an ikeguard { } section)
 #   CHARON_INITIATE_TIMEOUT  swanctl --timeout for initiate, seconds (default 10)
@@ -182,7 +183,7 @@ connections {
     }
     children {
       guarded {
-        esp_proposals = aes128-sha256
+        esp_proposals = ${CHARON_ESP_PROPOSALS:-aes128-sha256}
         local_ts = 127.0.0.1/32
         remote_ts = 127.0.0.1/32
         start_action = ${CHARON_START_ACTION:-none}

@@ -14,7 +14,8 @@
 #   sw_init NAME PREFIX            checks the prerequisites, makes $SW_DIR, installs cleanup
 #   sw_start KIND NAME PORT PROPOSAL REMOTE_PORT [IKEGUARD_SETTINGS]
 #                                  starts charon NAME (env CHARON_IKE_VERSION,
-#                                  CHARON_START_ACTION and CHARON_PSK as charon.sh takes them)
+#                                  CHARON_START_ACTION, CHARON_ESP_PROPOSALS and CHARON_PSK as
+#                                  charon.sh takes them)
 #   sw_stop NAME                   stops charon NAME (SIGTERM: it saves its state file)
 #   sw_swanctl NAME ARGS...        that charon's swanctl, on its vici socket
 #   sw_counter NAME COUNTER        a value of swanctl --counters (ike-init-in-req ...)
@@ -26,6 +27,7 @@
 #   sw_captured NAME               stops that capture, prints how many it holds
 #   sw_initiate_times NAME STEP COUNT   COUNT swanctl --initiate, one every STEP s
 #   sw_set_proposal NAME PROPOSAL  rewrites NAME's IKE proposal and reloads its connections
+#   sw_set_esp_proposal NAME PROPOSAL   the same for its CHILD_SA's ESP proposal
 #   sw_expect WHAT OP EXPECTED ACTUAL   records a check; sw_finish fails if any failed
 #   sw_figure KEY=VALUE...         prints a "figures:" line (the README's table comes from them)
 #
@@ -232,6 +234,13 @@ sw_initiate_times() {
 sw_set_proposal() {
   local name=$1 proposal=$2 dir=$SW_DIR/$1
   sed -i "s/^    proposals = .*/    proposals = $proposal/" "$dir/swanctl.conf"
+  sw_swanctl "$name" --load-conns --file "$dir/swanctl.conf" >/dev/null ||
+    sw_fail "swanctl --load-conns failed for $name"
+}
+
+sw_set_esp_proposal() {
+  local name=$1 proposal=$2 dir=$SW_DIR/$1
+  sed -i "s/^        esp_proposals = .*/        esp_proposals = $proposal/" "$dir/swanctl.conf"
   sw_swanctl "$name" --load-conns --file "$dir/swanctl.conf" >/dev/null ||
     sw_fail "swanctl --load-conns failed for $name"
 }
