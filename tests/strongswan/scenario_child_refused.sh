@@ -11,7 +11,9 @@
 # Without the guard it never proposes the CHILD_SA again. With it the error opens the sender
 # window and charon proposes the CHILD_SA again (CREATE_CHILD_SA) when the window ends (charon
 # delays tasks in whole seconds): at about 0 (IKE_AUTH), 3, 8 and 17 s, 4 proposals in 18 s. Then the responders accept aes128 too
-# (swanctl --load-conns): the guarded initiator's next proposal is accepted. Counted from the
+# (swanctl --load-conns): the guarded initiator's next proposal is accepted. Inside a window,
+# swanctl --initiate of the CHILD_SA fails at once and proposes nothing (CREATE_CHILD_SA is a
+# first negotiation message for the guard too). Counted from the
 # responders' counters (ike-auth-in-req, create-child-in-req) and logs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -32,7 +34,13 @@ done
 child_proposals() {
   echo $(($(sw_counter "resp_$1" ike-auth-in-req) + $(sw_counter "resp_$1" create-child-in-req)))
 }
-sleep 18
+# at 11 s, inside the 8 s window: the administrator asks for the CHILD_SA by hand
+sleep 11
+t0=$SECONDS
+held_out=$(sw_swanctl init_on --initiate --child guarded --timeout 10 2>&1) && held_rc=0 || held_rc=$?
+held_seconds=$((SECONDS - t0))
+echo "$held_out" | tail -n 2
+sleep $((18 - 11 - held_seconds))
 for v in on off stock; do
   proposed[$v]=$(child_proposals "$v")
   refused[$v]=$(sw_log_count "init_$v" "received NO_PROPOSAL_CHOSEN notify, no CHILD_SA built")
@@ -53,6 +61,11 @@ done
 
 grep -E "ikeguard: NO_PROPOSAL_CHOSEN" "$SW_DIR/init_on/charon.log" |
   sed -E 's/^([0-9:]+) [0-9]+\[[A-Z]+\] (<[^>]*> )?/\1 /' || true
+sw_expect "on: swanctl --initiate of the CHILD_SA while held fails" -ne 0 "$held_rc"
+sw_expect "on: at once (seconds)" -le 2 "$held_seconds"
+sw_expect "on: swanctl says it is held" -eq 1 "$(grep -c "held by ikeguard" <<<"$held_out" || true)"
+sw_expect "on: charon's log says so" -eq 1 \
+  "$(sw_log_count init_on "ikeguard: held 127\.0\.0\.1 until .*: no CHILD_SA proposed now")"
 sw_expect "on: every proposal refused until the fix" -eq "${proposed[on]}" "${refused[on]}"
 sw_expect "on: proposals while refused (about 0, 3, 8, 17 s)" -eq 4 "${proposed[on]}"
 sw_expect "on: each error acted on at once (authenticated)" -eq "${refused[on]}" "${acted[on]}"

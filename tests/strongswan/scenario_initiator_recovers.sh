@@ -27,6 +27,10 @@ for v in on off stock; do
 done
 start=$SECONDS
 sleep 18
+# the guarded initiator's log until the fix (after it, where the kernel has no ESP, as in some
+# containers, the established IKE_SA's CHILD_SA fails to install and is refused, which the guard
+# acts on too)
+head -n "$(wc -l <"$SW_DIR/init_on/charon.log")" "$SW_DIR/init_on/charon.log" >"$SW_DIR/init_on_refused.log"
 for v in on off stock; do
   received[$v]=$(sw_captured "resp_$v")
   sw_capture "resp_$v" "${port[$v]}" ikev2 60
@@ -50,7 +54,7 @@ sw_expect "on: the first cleartext error waits for confirmation" -eq 1 \
   "$(sw_log_count init_on "ikeguard: NO_PROPOSAL_CHOSEN from 127\.0\.0\.1 \(in the clear\), retrying at")"
 # the sender window, end and strikes as logged: T2, then 2T2, 4T2, capped at 8 s
 windows=$(grep -oE "opened sender window until [0-9:.]+ \(in [0-9.]+s\), strikes [0-9]+" \
-  "$SW_DIR/init_on/charon.log" | awk '{ sub(/s\),$/, "", $7); printf "%d:%d ", $9, $7 + 0.5 }')
+  "$SW_DIR/init_on_refused.log" | awk '{ sub(/s\),$/, "", $7); printf "%d:%d ", $9, $7 + 0.5 }')
 echo "sender windows (strikes:seconds): $windows"
 for expected in 1:2 2:4 3:8; do
   sw_expect "on: window $expected" -eq 1 "$(grep -c -- "$expected" <<<"${windows// /$'\n'}" || true)"
