@@ -9,8 +9,6 @@
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/proposal.hpp>
 
-#include "wire/endian.hpp"
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -256,38 +254,16 @@ int boundary(Body&& body) noexcept {
 constexpr std::size_t max_canonical_size =
     1 + wire::max_proposals * (2 + 5 * wire::max_transforms);
 
-/// The body of the first SA payload (type 1) of an IKEv1 message in the clear; empty data
-/// (nullptr) when it does not parse or has none.
-wire::Bytes ikev1_sa_body(wire::Bytes message) noexcept {
-  const auto parsed = wire::parse_ikev1(message);
-  if (!parsed || parsed->encrypted) return {};
-  // parse_ikev1 checked the chain; it is walked again with the same checks, to its SA payload.
-  std::size_t offset = wire::isakmp_header_size;
-  std::uint8_t type = parsed->first_payload;
-  for (std::size_t count = 0; type != wire::payload_v1::none && count < wire::max_payloads;
-       ++count) {
-    if (message.size - offset < wire::generic_payload_header_size) return {};
-    const std::uint8_t* const header = message.data + offset;
-    const std::size_t length = wire::detail::load_u16(header + 2);
-    if (length < wire::generic_payload_header_size || length > message.size - offset) return {};
-    if (type == wire::payload_v1::sa) {
-      return {header + wire::generic_payload_header_size,
-              length - wire::generic_payload_header_size};
-    }
-    offset += length;
-    type = header[0];
-  }
-  return {};
-}
-
 /// What ikeguard_fingerprint_message() fingerprints in `message`: for IKEv2 the canonical
 /// proposals of its SA payload, written into `scratch`; for IKEv1 the body of its first SA
 /// payload, a view into `message`. Empty data (nullptr) when there is nothing to fingerprint.
 wire::Bytes offered_bytes(wire::Bytes message, wire::MutableBytes scratch) noexcept {
   if (message.data == nullptr || message.size < wire::ike_header_size) return {};
   switch (message.data[17] >> 4) {  // the major version
-    case 1:
-      return ikev1_sa_body(message);
+    case 1: {
+      const auto parsed = wire::parse_ikev1(message);  // encrypted: no payload parsed, no sa
+      return parsed ? parsed->sa : wire::Bytes{};
+    }
     case 2: {
       const auto parsed = wire::parse_ikev2(message);
       if (!parsed || parsed->sa.data == nullptr) return {};

@@ -50,6 +50,8 @@ TEST_CASE("strongSwan's Main Mode first message parses with its cookie, SA and v
   CHECK(m.length == 180);
   CHECK_FALSE(m.encrypted);
   CHECK(m.payload_count == 6);  // SA and five vendor IDs
+  CHECK(m.sa.data == packets[0].bytes().data + 28 + 4);
+  CHECK(m.sa.size == 52);
   CHECK(m.notification_count == 0);
   CHECK(m.notifications_seen == 0);
   CHECK_FALSE(m.error_notice().has_value());
@@ -186,6 +188,7 @@ TEST_CASE("the SA payload is skipped whole and unknown payload types are skipped
   const ByteVector bytes = v1(payload_v1::sa, payloads);
   const Ikev1Message m = parsed(bytes);
   CHECK(m.payload_count == 3);
+  CHECK(to_vector(m.sa) == (ByteVector{0, 1, 2, 3}));
   REQUIRE(m.notification_count == 1);
   CHECK(m.notifications[0].type == 18);
   CHECK(m.notifications[0].spi.empty());

@@ -65,8 +65,10 @@ Result<Ikev1Message> parse_ikev1(Bytes message) noexcept {
     ++m.payload_count;
 
     // Every other payload, the SA with its proposal and transform sub-payloads included, is
-    // skipped whole by its length.
-    if (type == payload_v1::notification) {
+    // skipped whole by its length (the first SA's body is kept as it is).
+    if (type == payload_v1::sa && m.sa.data == nullptr) {
+      m.sa = Bytes{h + generic_header_size, length - generic_header_size};
+    } else if (type == payload_v1::notification) {
       const std::uint8_t* const body = h + generic_header_size;
       const std::size_t body_size = length - generic_header_size;
       if (body_size < notification_fixed_size) return Errc::wire_malformed_payload;

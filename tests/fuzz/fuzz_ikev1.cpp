@@ -33,6 +33,8 @@ void check_fingerprint_message(Bytes input, const Result<Ikev1Message>& parsed) 
       const std::size_t length = load_u16(input.data + offset + 2);
       IKEGUARD_FUZZ_CHECK(length >= 4 && length <= input.size - offset);
       if (type == payload_v1::sa) {
+        IKEGUARD_FUZZ_CHECK(parsed->sa.data == input.data + offset + 4);
+        IKEGUARD_FUZZ_CHECK(parsed->sa.size == length - 4);
         expected = ikeguard_fingerprint(guard, input.data + offset + 4, length - 4);
         IKEGUARD_FUZZ_CHECK(expected != 0);
         break;
@@ -40,6 +42,7 @@ void check_fingerprint_message(Bytes input, const Result<Ikev1Message>& parsed) 
       type = input.data[offset];
       offset += length;
     }
+    if (expected == 0) IKEGUARD_FUZZ_CHECK(parsed->sa.data == nullptr);
   }
   IKEGUARD_FUZZ_CHECK(value == expected);
 }

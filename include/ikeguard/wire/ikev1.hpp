@@ -74,6 +74,9 @@ struct IKEGUARD_API Ikev1Message {
   std::array<NotificationPayload, 16> notifications{};
   std::size_t notification_count = 0;
   std::size_t notifications_seen = 0;
+  /// The body (after the generic header) of the first SA payload, if any, as sent: its proposals
+  /// are not parsed.
+  Bytes sa;
 
   /// The Notice for the first error notification (type < 16384), cookies in the SPI fields.
   std::optional<Notice> error_notice() const noexcept;
