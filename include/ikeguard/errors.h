@@ -35,6 +35,7 @@
   X(snapshot_unsupported_version, 25, "the snapshot's format version is not supported")  \
   X(snapshot_unauthenticated, 26, "the snapshot's MAC does not verify: altered, or another key") \
   X(snapshot_malformed, 27, "a snapshot record is invalid")                               \
-  X(internal_error, 28, "an unexpected exception reached the C API boundary")
+  X(internal_error, 28, "an unexpected exception reached the C API boundary")              \
+  X(buffer_too_small, 29, "the memory given cannot hold the guard (see estimate_size)")
 
 #endif  // IKEGUARD_ERRORS_H

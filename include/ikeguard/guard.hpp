@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ikeguard/clock.hpp>
+#include <ikeguard/counters.h>
 #include <ikeguard/error.hpp>
 #include <ikeguard/export.hpp>
 #include <ikeguard/fingerprint.hpp>
@@ -49,34 +50,20 @@ struct ErrorOutcome {
   std::uint32_t strikes = 0;
 };
 
-/// Counters for every decision since construction. Each is exact once the calls it counts have
-/// returned; a snapshot taken while calls run may mix before and after.
+/// Counters for every decision since construction, and the table's gauges: one member per entry
+/// of IKEGUARD_COUNTERS (<ikeguard/counters.h>, which says what each counts). Each is exact once
+/// the calls it counts have returned; a snapshot taken while calls run may mix before and after.
 struct Stats {
-  std::uint64_t proceeded_outbound = 0;   ///< on_outbound_proposal answered proceed
-  std::uint64_t held_outbound = 0;        ///< on_outbound_proposal answered hold
-  std::uint64_t proceeded_inbound = 0;    ///< on_inbound_proposal answered proceed
-  std::uint64_t dropped_inbound = 0;      ///< on_inbound_proposal answered hold
-  std::uint64_t notices_sent = 0;         ///< Transport::send_notice calls
-  std::uint64_t notices_suppressed = 0;   ///< rejections inside an open receiver window: not sent
-  std::uint64_t errors_honoured = 0;      ///< on_inbound_error answered hold (T2 opened or open)
-  std::uint64_t retried_now = 0;          ///< on_inbound_error answered retry_now
-  std::uint64_t retried_later = 0;        ///< on_inbound_error answered retry_later
-  std::uint64_t awaiting_confirmation = 0;///< of retried_later: unauthenticated, not yet confirmed
-  std::uint64_t ignored = 0;              ///< on_inbound_error answered ignored
-  std::uint64_t unsolicited = 0;          ///< of ignored: Origin::unsolicited errors
-  std::uint64_t fingerprint_lifts = 0;    ///< windows lifted by a changed configuration
-  std::uint64_t established = 0;          ///< on_established calls
-  std::uint64_t evictions = 0;            ///< entries with a window or strikes pushed out
-  std::uint64_t peers_tracked = 0;        ///< entries in the table now
-  std::uint64_t capacity = 0;             ///< Policy::max_peers
-  std::uint64_t table_bytes = 0;          ///< memory the guard holds (slots, shards, itself); fixed
+#define IKEGUARD_STATS_MEMBER(name, help) std::uint64_t name = 0;
+  IKEGUARD_COUNTERS(IKEGUARD_STATS_MEMBER, IKEGUARD_STATS_MEMBER)
+#undef IKEGUARD_STATS_MEMBER
 };
 
 /// Holds, per peer, the sender's window (T2: do not propose) and the receiver's window (T1: drop
 /// the peer's proposals), escalating with consecutive failures and lifted by a changed
 /// configuration or a success.
 ///
-/// Thread-safety: every member may be called from any thread at once (restore() excepted). The
+/// Thread-safety: every member may be called from any thread at once. The
 /// table is sharded by the keyed hash of the peer; a call that changes a shard locks it for a
 /// few hundred nanoseconds at most. on_inbound_proposal and on_outbound_proposal answer without
 /// any lock or shared write when the answer changes nothing (a peer not tracked, a window that
@@ -95,17 +82,40 @@ struct Stats {
 /// Both must outlive the guard.
 class IKEGUARD_API NegotiationGuard {
  public:
-#if IKEGUARD_HAS_EXCEPTIONS
-  /// Validates the policy; throws std::invalid_argument (with validate()'s message) when it is
-  /// invalid and std::bad_alloc when the table cannot be allocated. Builds without exceptions
-  /// use create().
+  /// Validates the policy and allocates the table. An invalid policy or a failed allocation
+  /// throws std::invalid_argument (validate()'s message), std::bad_alloc or, when libsodium
+  /// cannot start, std::runtime_error; in a build without exceptions it writes that message to
+  /// stderr and aborts, as {fmt} and spdlog do. create() reports the same as a value.
   NegotiationGuard(const Policy& policy, Clock& clock, Transport& transport);
-#endif
 
   /// The validating factory, for every build: the guard, or Errc naming the invalid member
   /// (or out_of_memory, crypto_unavailable). Nothing is allocated on failure.
   static Result<std::unique_ptr<NegotiationGuard>> create(const Policy& policy, Clock& clock,
                                                           Transport& transport) noexcept;
+
+  /// A guard that starts from a snapshot (snapshot()) written under `key`: its windows resume
+  /// from now with the time they had left (capped by this policy's max_window and jitter), and
+  /// it adopts the snapshot's keys, so peers are known by the same hashes and fingerprints
+  /// computed before a restart still match. Everything is checked first: a truncated, altered,
+  /// foreign-key or other-version snapshot is refused with its Errc and no guard is made. More
+  /// entries than max_peers: those whose windows end latest are kept, the rest are counted in
+  /// `report->dropped`. `report` may be null. Counters start at zero. Allocates the guard, and a
+  /// temporary index only when the snapshot holds more than max_peers entries.
+  static Result<std::unique_ptr<NegotiationGuard>> create_restored(
+      const Policy& policy, Clock& clock, Transport& transport, const void* snapshot,
+      std::size_t size, const SnapshotKey& key, RestoreReport* report = nullptr) noexcept;
+
+  /// The bytes create_in() needs for this policy (the guard, its table and counters, and room
+  /// to align them); 0 when the policy is invalid. The same on every call in one process.
+  static std::size_t estimate_size(const Policy& policy) noexcept;
+
+  /// Builds the guard inside `buffer` (any alignment; at least estimate_size(policy) bytes),
+  /// allocating nothing at all, ever: firmware's static arena. The guard lives at the returned
+  /// pointer, inside the buffer; end it with std::destroy_at(guard) (which frees nothing)
+  /// before the buffer is reused. Errc::buffer_too_small, the policy's Errc, or
+  /// crypto_unavailable; nothing is written on failure.
+  static Result<NegotiationGuard*> create_in(void* buffer, std::size_t size, const Policy& policy,
+                                             Clock& clock, Transport& transport) noexcept;
 
   ~NegotiationGuard();
   NegotiationGuard(const NegotiationGuard&) = delete;
@@ -158,17 +168,6 @@ class IKEGUARD_API NegotiationGuard {
   /// past `size`) when `size` cannot hold the entries present; snapshot_bound() always can.
   /// Does not allocate.
   Result<std::size_t> snapshot(void* out, std::size_t size, const SnapshotKey& key) const noexcept;
-
-  /// Replaces the table with a snapshot's entries, windows resuming from now with the time
-  /// they had left (capped by this guard's max_window and jitter). Checked in full before
-  /// anything changes: a truncated, altered, foreign-key or other-version snapshot is refused
-  /// with its Errc and the guard is untouched. More entries than max_peers: those whose windows
-  /// end latest are kept, the rest are counted in RestoreReport::dropped. Adopts the snapshot's
-  /// keys (the table knows peers by their keyed hash; fingerprints computed by the guard that
-  /// wrote it still match), so call it at daemon start, before any other call and never
-  /// concurrently with one. Counters (stats()) are not part of a snapshot.
-  /// Allocates a temporary index only when the snapshot holds more than max_peers entries.
-  Result<RestoreReport> restore(const void* data, std::size_t size, const SnapshotKey& key) noexcept;
 
   /// Cheap: no lock; sums per-shard counters.
   Stats stats() const noexcept;
