@@ -560,11 +560,14 @@ IKEGUARD_API int ikeguard_restore(ikeguard_handle* guard, const void* data, size
   }
   ikeguard::SnapshotKey snapshot_key;
   std::memcpy(snapshot_key.bytes.data(), key, snapshot_key.bytes.size());
-  const auto result = guard->guard->restore(data, size, snapshot_key);
+  ikeguard::RestoreReport done;
+  auto result = ikeguard::NegotiationGuard::create_restored(guard->guard->policy(), guard->clock(),
+                                                  guard->transport, data, size, snapshot_key, &done);
   sodium_memzero(snapshot_key.bytes.data(), snapshot_key.bytes.size());
   if (!result) return code(result.error());
-  report->restored = result.value().restored;
-  report->dropped = result.value().dropped;
+  guard->guard = std::move(result).value();
+  report->restored = done.restored;
+  report->dropped = done.dropped;
   return IKEGUARD_OK;
 }
 
