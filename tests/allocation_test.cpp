@@ -7,6 +7,7 @@
 
 #include <ikeguard/ikeguard.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -382,4 +384,70 @@ TEST_CASE("ikeguard_fingerprint_message allocates nothing") {
   CHECK(after.mallocs - before.mallocs == 0);
   CHECK(known == 2000);
   CHECK(unknown == 1000);
+}
+
+TEST_CASE("a guard built in the caller's memory never allocates, from its creation to its end") {
+  WARN(what_is_counted());
+  ManualClock clock;
+  CountingTransport transport;
+  Policy policy;
+  policy.max_peers = capacity;
+  // Everything the run needs, prepared before counting starts.
+  const std::size_t need = NegotiationGuard::estimate_size(policy);
+  std::vector<unsigned char> arena(need + 1);  // +1: create_in aligns within an odd start
+  std::vector<unsigned char> snapshot_buffer(snapshot_format::size_for(capacity));
+  const std::array<PeerKey, peer_count> peers = make_peers();
+  const Notice npc = make_notice(IkeVersion::v2, notify_v2::no_proposal_chosen, 0);
+  SnapshotKey snapshot_key;
+  snapshot_key.bytes.fill(0x5a);
+  unsigned char configuration[16] = {'a', 'e', 's'};
+  (void)NegotiationGuard::estimate_size(policy);  // the first call's one-time work, if any
+
+  std::uint64_t holds = 0, created_ok = 0, snapshot_ok = 0;
+  Stats stats{};
+  const Allocations before = allocations_so_far();
+  auto created = NegotiationGuard::create_in(arena.data() + 1, need, policy, clock, transport);
+  if (created.ok()) {
+    ++created_ok;
+    NegotiationGuard& guard = *created.value();
+    for (std::uint32_t i = 0; i < 2000; ++i) {
+      const PeerKey& p = peers[i % peer_count];
+      const Fingerprint fp = guard.fingerprint(configuration, sizeof configuration);
+      if (guard.on_outbound_proposal(p, fp).verdict == Verdict::hold) ++holds;
+      guard.on_inbound_error(p, npc, every_origin[i % every_origin.size()]);
+      if (guard.on_inbound_proposal(p).verdict == Verdict::hold) ++holds;
+      guard.on_local_rejection(p, every_class[i % every_class.size()], fp);
+      if (i % 5 == 0) guard.on_established(p);
+      clock.advance(std::chrono::milliseconds(700));
+    }
+    snapshot_ok = guard.snapshot(snapshot_buffer.data(), snapshot_buffer.size(), snapshot_key).ok();
+    stats = guard.stats();
+    std::destroy_at(&guard);
+  }
+  const Allocations after = allocations_so_far();
+
+  CHECK(created_ok == 1);
+  CHECK(snapshot_ok == 1);
+  CHECK(holds > 0);
+  CHECK(stats.capacity == capacity);
+  CHECK(stats.notices_sent > 0);
+  CHECK(after.news == before.news);
+  CHECK(after.mallocs == before.mallocs);
+}
+
+TEST_CASE("create_in refuses a buffer smaller than estimate_size, writing nothing") {
+  ManualClock clock;
+  CountingTransport transport;
+  Policy policy;
+  policy.max_peers = capacity;
+  const std::size_t need = NegotiationGuard::estimate_size(policy);
+  REQUIRE(need > 0);
+  std::vector<unsigned char> arena(need, 0xee);
+  CHECK(NegotiationGuard::create_in(arena.data(), need - 1, policy, clock, transport).error() ==
+        Errc::buffer_too_small);
+  CHECK(std::all_of(arena.begin(), arena.end(), [](unsigned char b) { return b == 0xee; }));
+  policy.max_peers = 0;
+  CHECK(NegotiationGuard::estimate_size(policy) == 0);
+  CHECK(NegotiationGuard::create_in(arena.data(), need, policy, clock, transport).error() ==
+        Errc::invalid_max_peers);
 }

@@ -169,7 +169,8 @@ step_pkg_config() {
     || fail "pkg-config finds ikeguard at $prefix, not in $root/usr"
   mkdir -p "$out"
   # shellcheck disable=SC2046 # pkg-config's flags are words
-  "$cxx" -std=c++17 "$sources/contract_consumer.cpp" -o "$out/contract_consumer" \
+  # The .pc names no fmt; the program's formatting takes fmt header-only.
+  "$cxx" -std=c++17 -DFMT_HEADER_ONLY "$sources/contract_consumer.cpp" -o "$out/contract_consumer" \
     $(pkg-config --cflags --libs ikeguard) -Wl,-rpath,"$libdir"
   # shellcheck disable=SC2046
   "$cc" -std=c99 -Wall -Wextra -Wpedantic -Werror "$sources/c_consumer.c" -o "$out/c_consumer" \
