@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The guard against the hand-written alternative and against the memory system, every figure as
-// a ratio to a baseline measured in this process. `ikeguard_bench` prints the table README.md
-// shows; `ikeguard_bench --smoke` runs everything small and fast (ctest does).
+// a ratio to a baseline measured in this process. `ikeguard_bench` prints the table that
+// docs/performance.md shows; `ikeguard_bench --smoke` runs everything small and fast (ctest does).
 #include "baseline.hpp"
 
 #include <benchmark/benchmark.h>

@@ -100,12 +100,18 @@ step_check() {
   expect_depends "$dev" libsodium-dev
   grep -Fq "libikeguard (= ${version}-1)" <<<"$(field "$dev" Depends)" \
     || fail "libikeguard-dev does not depend on libikeguard (= ${version}-1)"
-  # Packages built against libikeguard.so.N get their Depends from this.
-  dpkg-deb --info "$runtime" shlibs | grep -Eq "^libikeguard ${version%%.*} libikeguard " \
-    || fail "libikeguard has no shlibs entry for libikeguard.so.${version%%.*}"
+  # The soname's version: the major one, or major.minor while the major is 0 (each 0.x release
+  # may change the ABI). Packages built against libikeguard.so.N get their Depends from this.
+  local major=${version%%.*} minor soversion
+  minor=${version#*.}
+  minor=${minor%%.*}
+  soversion=$major
+  [ "$major" = 0 ] && soversion="0.$minor"
+  dpkg-deb --info "$runtime" shlibs | grep -Fq "libikeguard $soversion libikeguard " \
+    || fail "libikeguard has no shlibs entry for libikeguard.so.$soversion"
 
   libdir="/usr/lib/$multiarch"
-  expect_paths "$runtime" yes "$libdir/libikeguard.so.${version%%.*}" \
+  expect_paths "$runtime" yes "$libdir/libikeguard.so.$soversion" \
     "$libdir/libikeguard.so.$version" /usr/share/doc/libikeguard/copyright
   expect_paths "$runtime" no "$libdir/libikeguard.so" /usr/include/ikeguard/ikeguard.hpp
   expect_paths "$dev" yes "$libdir/libikeguard.so" /usr/include/ikeguard/ikeguard.hpp \
@@ -113,7 +119,7 @@ step_check() {
     "$libdir/cmake/ikeguard/ikeguardConfigVersion.cmake" \
     "$libdir/cmake/ikeguard/ikeguardTargets.cmake" "$libdir/pkgconfig/ikeguard.pc" \
     /usr/share/doc/libikeguard-dev/copyright
-  expect_paths "$dev" no "$libdir/libikeguard.so.${version%%.*}" "$libdir/libikeguard.so.$version"
+  expect_paths "$dev" no "$libdir/libikeguard.so.$soversion" "$libdir/libikeguard.so.$version"
   echo "ok   both packages hold what they should, under $libdir"
 
   # Every file of a plain install is in exactly one package (an install rule without a

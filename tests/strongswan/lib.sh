@@ -29,7 +29,7 @@
 #   sw_set_proposal NAME PROPOSAL  rewrites NAME's IKE proposal and reloads its connections
 #   sw_set_esp_proposal NAME PROPOSAL   the same for its CHILD_SA's ESP proposal
 #   sw_expect WHAT OP EXPECTED ACTUAL   records a check; sw_finish fails if any failed
-#   sw_figure KEY=VALUE...         prints a "figures:" line (the README's table comes from them)
+#   sw_figure KEY=VALUE...         prints a "figures:" line (the table in docs/interop.md comes from them)
 #
 # SW_KEEP=1 in the environment keeps the scenario's directory (logs, configurations) at exit.
 
