@@ -387,28 +387,6 @@ IKEGUARD_INLINE std::size_t NegotiationGuard::snapshot_bound() const noexcept {
   return snapshot_format::size_for(policy_.max_peers);
 }
 
-// What an entry would say if it were looked at now, as a record.
-IKEGUARD_INLINE detail::SnapshotRecord NegotiationGuard::record_of(const PeerState& state,
-                                                                   std::uint64_t hash,
-                                                                   const Now& now) const noexcept {
-  const auto left = [&](bool open, detail::Stamp until) {
-    return open ? static_cast<std::uint32_t>(detail::ahead(until, now.at)) : std::uint32_t{0};
-  };
-  detail::SnapshotRecord record;
-  record.hash = hash;
-  record.sender_left = left(state.sender_open(now.at), state.sender_until);
-  record.receiver_left = left(state.receiver_open(now.at), state.receiver_until);
-  record.since_failure =
-      state.counted() ? static_cast<std::uint32_t>(detail::ahead(now.at, state.last_failure)) : 0u;
-  record.sender_fingerprint = state.sender_fingerprint;
-  record.receiver_fingerprint = state.receiver_fingerprint;
-  record.sender_strikes = state.sender_strikes;
-  record.receiver_strikes = state.receiver_strikes;
-  record.confirmations = state.confirmations;
-  record.hold = static_cast<std::uint8_t>(state.sender_hold());
-  return record;
-}
-
 // Entries worth a record now (settled and not idle); every shard locked and fresh.
 IKEGUARD_INLINE std::size_t NegotiationGuard::snapshot_entries(const Now& now) const noexcept {
   std::size_t entries = 0;
@@ -440,42 +418,13 @@ IKEGUARD_INLINE Result<std::size_t> NegotiationGuard::snapshot(void* out, std::s
       PeerState state = entry.value;
       state.settle(now.at, forgive_ms_);
       if (state.idle(now.at)) return;
-      detail::encode(record_of(state, entry.hash, now), record);
+      detail::encode(detail::record_of(state, entry.hash, now), record);
       record += snapshot_format::record_size;
     });
   }
   detail::seal(p, total, key);
   return total;
 }
-
-namespace detail {
-// With more records than the table holds, the windows that end latest are kept: the smallest
-// end kept, and how many records ending exactly then are kept. Allocates the index.
-struct RestoreCut {
-  std::uint32_t threshold = 0;
-  std::size_t at_threshold = 0;
-
-  static Result<RestoreCut> of(const std::uint8_t* p, std::uint32_t count, std::size_t keep) noexcept {
-    RestoreCut cut;
-    cut.at_threshold = count;
-    if (count <= keep) return cut;
-    std::unique_ptr<std::uint32_t[]> ends(new (std::nothrow) std::uint32_t[count]);
-    if (!ends) return Errc::out_of_memory;
-    for (std::uint32_t i = 0; i < count; ++i) ends[i] = record_at(p, i).latest_end();
-    std::nth_element(ends.get(), ends.get() + (count - keep), ends.get() + count);
-    cut.threshold = ends[count - keep];
-    std::size_t above = 0;
-    for (std::uint32_t i = 0; i < count; ++i) above += ends[i] > cut.threshold ? std::size_t{1} : std::size_t{0};
-    cut.at_threshold = keep - above;
-    return cut;
-  }
-  bool keeps(std::uint32_t end) noexcept {
-    if (end < threshold || (end == threshold && at_threshold == 0)) return false;
-    if (end == threshold) --at_threshold;
-    return true;
-  }
-};
-}  // namespace detail
 
 // On a new guard (create_restored): checked in full, then the keys adopted and every kept
 // record inserted, its windows resuming from now.
@@ -514,21 +463,8 @@ IKEGUARD_INLINE void NegotiationGuard::restore_record(const detail::SnapshotReco
     return;
   }
   const std::size_t before = table_.size();
-  PeerState& state = insert(shard, record.hash, now);
+  insert(shard, record.hash, now) = detail::state_of(record, now, window_cap_ms_, forgive_ms_);
   if (table_.size() == before) ++report.dropped;  // a shard full on its own evicted one
-  const auto capped = [this](std::uint32_t left) { return std::min<Millis>(Millis{left}, window_cap_ms_); };
-  if (record.sender_left != 0) {
-    state.sender_until = detail::stamp(now.ms + capped(record.sender_left));
-    state.set_sender_hold(static_cast<SenderHold>(record.hold));
-  }
-  if (record.receiver_left != 0) state.set_receiver(detail::stamp(now.ms + capped(record.receiver_left)));
-  // Longer ago than forgive_after is as good as forgive_after: the strikes lapse when next seen.
-  state.last_failure = detail::stamp(now.ms - std::min<Millis>(Millis{record.since_failure}, forgive_ms_));
-  state.sender_fingerprint = record.sender_fingerprint;
-  state.receiver_fingerprint = record.receiver_fingerprint;
-  state.sender_strikes = record.sender_strikes;
-  state.receiver_strikes = record.receiver_strikes;
-  state.confirmations = record.confirmations;
 }
 
 // ---- Fingerprints and counters -----------------------------------------------------------------

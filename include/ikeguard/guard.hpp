@@ -185,8 +185,6 @@ class IKEGUARD_API NegotiationGuard {
   Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) noexcept;
   void keep_fresh(Shard& shard, const detail::Now& now) const noexcept;
   std::size_t snapshot_entries(const detail::Now& now) const noexcept;
-  detail::SnapshotRecord record_of(const detail::PeerState& state, std::uint64_t hash,
-                                   const detail::Now& now) const noexcept;
   void restore_record(const detail::SnapshotRecord& record, const detail::Now& now,
                       RestoreReport& report) noexcept;
 

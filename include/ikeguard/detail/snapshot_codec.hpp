@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The snapshot format (snapshot.hpp): its header, its one record encoder and decoder, and the
-// checks a snapshot passes before anything is restored from it. Knows nothing of the table;
-// the guard turns its entries into records and back. Internal.
+// checks a snapshot passes before anything is restored from it; a peer's state as a record and
+// back. Knows nothing of the table. Internal.
 #pragma once
 
 #include <ikeguard/detail/crypto.hpp>
 #include <ikeguard/detail/endian.hpp>
+#include <ikeguard/detail/peer_state.hpp>
 #include <ikeguard/error.hpp>
 #include <ikeguard/snapshot.hpp>
 
@@ -13,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 
 namespace ikeguard::detail {
 
@@ -135,5 +138,71 @@ inline SnapshotRecord record_at(const std::uint8_t* p, std::uint32_t i) noexcept
   decode(p + snapshot_format::header_size + std::size_t{i} * snapshot_format::record_size, record);
   return record;
 }
+
+// What a settled entry says now, as a record: windows as the time they still run.
+inline SnapshotRecord record_of(const PeerState& state, std::uint64_t hash, const Now& now) noexcept {
+  const auto left = [&](bool open, Stamp until) {
+    return open ? static_cast<std::uint32_t>(ahead(until, now.at)) : std::uint32_t{0};
+  };
+  SnapshotRecord record;
+  record.hash = hash;
+  record.sender_left = left(state.sender_open(now.at), state.sender_until);
+  record.receiver_left = left(state.receiver_open(now.at), state.receiver_until);
+  record.since_failure = state.counted() ? static_cast<std::uint32_t>(ahead(now.at, state.last_failure)) : 0u;
+  record.sender_fingerprint = state.sender_fingerprint;
+  record.receiver_fingerprint = state.receiver_fingerprint;
+  record.sender_strikes = state.sender_strikes;
+  record.receiver_strikes = state.receiver_strikes;
+  record.confirmations = state.confirmations;
+  record.hold = static_cast<std::uint8_t>(state.sender_hold());
+  return record;
+}
+
+// The state a record restores, its windows resuming from now, none longer than `cap`.
+inline PeerState state_of(const SnapshotRecord& record, const Now& now, Millis cap,
+                          Millis forgive_ms) noexcept {
+  const auto capped = [cap](std::uint32_t left) { return std::min<Millis>(Millis{left}, cap); };
+  PeerState state;
+  if (record.sender_left != 0) {
+    state.sender_until = stamp(now.ms + capped(record.sender_left));
+    state.set_sender_hold(static_cast<SenderHold>(record.hold));
+  }
+  if (record.receiver_left != 0) state.set_receiver(stamp(now.ms + capped(record.receiver_left)));
+  // Longer ago than forgive_after is as good as forgive_after: the strikes lapse when next seen.
+  state.last_failure = stamp(now.ms - std::min<Millis>(Millis{record.since_failure}, forgive_ms));
+  state.sender_fingerprint = record.sender_fingerprint;
+  state.receiver_fingerprint = record.receiver_fingerprint;
+  state.sender_strikes = record.sender_strikes;
+  state.receiver_strikes = record.receiver_strikes;
+  state.confirmations = record.confirmations;
+  return state;
+}
+
+// With more records than the table holds, the windows that end latest are kept: the smallest
+// end kept, and how many records ending exactly then are kept. Allocates the index.
+struct RestoreCut {
+  std::uint32_t threshold = 0;
+  std::size_t at_threshold = 0;
+
+  static Result<RestoreCut> of(const std::uint8_t* p, std::uint32_t count, std::size_t keep) noexcept {
+    RestoreCut cut;
+    cut.at_threshold = count;
+    if (count <= keep) return cut;
+    std::unique_ptr<std::uint32_t[]> ends(new (std::nothrow) std::uint32_t[count]);
+    if (!ends) return Errc::out_of_memory;
+    for (std::uint32_t i = 0; i < count; ++i) ends[i] = record_at(p, i).latest_end();
+    std::nth_element(ends.get(), ends.get() + (count - keep), ends.get() + count);
+    cut.threshold = ends[count - keep];
+    std::size_t above = 0;
+    for (std::uint32_t i = 0; i < count; ++i) above += ends[i] > cut.threshold ? std::size_t{1} : std::size_t{0};
+    cut.at_threshold = keep - above;
+    return cut;
+  }
+  bool keeps(std::uint32_t end) noexcept {
+    if (end < threshold || (end == threshold && at_threshold == 0)) return false;
+    if (end == threshold) --at_threshold;
+    return true;
+  }
+};
 
 }  // namespace ikeguard::detail
