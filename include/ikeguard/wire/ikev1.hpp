@@ -7,6 +7,7 @@
 #include <ikeguard/export.hpp>
 #include <ikeguard/notify.hpp>
 #include <ikeguard/wire/bytes.hpp>
+#include <ikeguard/wire/message.hpp>
 
 #include <array>
 #include <cstddef>
@@ -50,23 +51,16 @@ constexpr std::uint8_t authentication_only = 0x04;
 
 constexpr std::size_t isakmp_header_size = 28;
 
-/// A Notification payload (RFC 2408 3.14); views into the parsed datagram.
-struct NotificationPayload {
+/// A Notification payload (RFC 2408 3.14): a DOI, then the fields an IKEv2 Notify has too.
+struct NotificationPayload : NotifyPayload {
   std::uint32_t doi = 0;
-  std::uint8_t protocol_id = 0;
-  std::uint16_t type = 0;
-  Bytes spi;
-  Bytes data;
 };
 
-struct IKEGUARD_API Ikev1Message {
+/// An ISAKMP message; first_payload, exchange_type, flags, message_id and length are the header
+/// fields both versions share (detail::HeaderFields).
+struct IKEGUARD_API Ikev1Message : detail::HeaderFields {
   std::uint64_t initiator_cookie = 0;
   std::uint64_t responder_cookie = 0;
-  std::uint8_t first_payload = 0;
-  std::uint8_t exchange_type = 0;
-  std::uint8_t flags = 0;
-  std::uint32_t message_id = 0;
-  std::uint32_t length = 0;
 
   /// The E flag: every payload is encrypted, none was parsed.
   bool encrypted = false;

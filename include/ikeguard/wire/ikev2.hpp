@@ -8,6 +8,7 @@
 #include <ikeguard/export.hpp>
 #include <ikeguard/notify.hpp>
 #include <ikeguard/wire/bytes.hpp>
+#include <ikeguard/wire/message.hpp>
 
 #include <array>
 #include <cstddef>
@@ -54,29 +55,16 @@ constexpr std::uint8_t response = 0x20;
 }  // namespace flags_v2
 
 constexpr std::size_t ike_header_size = 28;
-constexpr std::size_t generic_payload_header_size = 4;
-/// More payloads than any negotiation message needs: a message claiming more is refused.
-constexpr std::size_t max_payloads = 64;
 /// Notify payloads kept from one message; further ones are counted but not kept.
 constexpr std::size_t max_notifies = 16;
 
-/// A Notify payload (RFC 7296 3.10); views into the parsed datagram.
-struct NotifyPayload {
-  std::uint8_t protocol_id = 0;
-  std::uint16_t type = 0;
-  Bytes spi;
-  Bytes data;
-};
-
-/// What the guard and a daemon's pre-parser need from a cleartext IKEv2 message.
-struct IKEGUARD_API Ikev2Message {
+/// What the guard and a daemon's pre-parser need from a cleartext IKEv2 message; first_payload,
+/// exchange_type, flags, message_id and length are the header fields both versions share
+/// (detail::HeaderFields). NotifyPayload, generic_payload_header_size and max_payloads come from
+/// <ikeguard/wire/message.hpp>.
+struct IKEGUARD_API Ikev2Message : detail::HeaderFields {
   std::uint64_t initiator_spi = 0;
   std::uint64_t responder_spi = 0;
-  std::uint8_t first_payload = 0;
-  std::uint8_t exchange_type = 0;
-  std::uint8_t flags = 0;
-  std::uint32_t message_id = 0;
-  std::uint32_t length = 0;  // from the header; equals the datagram's size
 
   /// Payloads in the clear, in order; an SK/SKF payload ends the chain.
   std::size_t payload_count = 0;
