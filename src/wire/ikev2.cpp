@@ -11,19 +11,16 @@ namespace {
 
 using detail::copy_bytes;
 using detail::load_u16;
-using detail::load_u32;
-using detail::load_u64;
+using detail::max_payload_length;
+using detail::notify_fixed_size;
 using detail::store_u16;
-using detail::store_u32;
-using detail::store_u64;
 using detail::valid_view;
+using detail::write_payload_header;
 
 constexpr std::uint8_t ike_version_2_0 = 0x20;
 constexpr std::uint8_t critical_bit = 0x80;
-constexpr std::size_t notify_fixed_size = 4;  // protocol ID, SPI size, notify type
 constexpr std::size_t ke_fixed_size = 4;      // DH group, reserved
 constexpr std::size_t proposal_fixed_size = 8;
-constexpr std::size_t max_payload_length = 0xffff;
 constexpr std::uint16_t nat_detection_source_ip = 16388;
 constexpr std::uint16_t nat_detection_destination_ip = 16389;
 constexpr std::size_t nat_detection_size = 20;  // SHA-1
@@ -39,21 +36,8 @@ bool known_payload_type(std::uint8_t type) noexcept {
 void write_header(std::uint8_t* p, std::uint64_t initiator_spi, std::uint64_t responder_spi,
                   std::uint8_t first_payload, std::uint8_t exchange_type, std::uint8_t flags,
                   std::uint32_t message_id, std::size_t length) noexcept {
-  store_u64(p, initiator_spi);
-  store_u64(p + 8, responder_spi);
-  p[16] = first_payload;
-  p[17] = ike_version_2_0;
-  p[18] = exchange_type;
-  p[19] = flags;
-  store_u32(p + 20, message_id);
-  store_u32(p + 24, static_cast<std::uint32_t>(length));
-}
-
-/// The generic payload header: next payload, not critical, length including these 4 bytes.
-void write_payload_header(std::uint8_t* p, std::uint8_t next_payload, std::size_t length) noexcept {
-  p[0] = next_payload;
-  p[1] = 0;
-  store_u16(p + 2, static_cast<std::uint16_t>(length));
+  detail::write_header(p, ike_version_2_0, initiator_spi, responder_spi, first_payload,
+                       exchange_type, flags, message_id, length);
 }
 
 std::size_t notify_payload_size(Bytes data) noexcept {
@@ -65,10 +49,8 @@ std::size_t write_notify(std::uint8_t* p, std::uint8_t next_payload, std::uint16
                          Bytes data) noexcept {
   const std::size_t length = notify_payload_size(data);
   write_payload_header(p, next_payload, length);
-  p[4] = 0;  // protocol ID: none, the notify is about the IKE SA being set up
-  p[5] = 0;  // SPI size
-  store_u16(p + 6, type);
-  copy_bytes(p + 8, data.data, data.size);
+  // Protocol ID none: the notify is about the IKE SA being set up.
+  detail::write_notify_fields(p + generic_payload_header_size, 0, type, data);
   return length;
 }
 
@@ -77,14 +59,10 @@ Result<std::size_t> build_single_notify(MutableBytes out, std::uint64_t initiato
                                         std::uint64_t responder_spi, std::uint8_t exchange_type,
                                         std::uint8_t flags, std::uint32_t message_id,
                                         std::uint16_t notify_type, Bytes notify_data) noexcept {
-  if (!valid_view(notify_data.data, notify_data.size)) return Errc::wire_malformed_payload;
-  if (notify_data.size > max_payload_length - generic_payload_header_size - notify_fixed_size) {
-    return Errc::wire_bad_length;
-  }
-  const std::size_t total = ike_header_size + notify_payload_size(notify_data);
-  if (out.data == nullptr || out.size < total) return Errc::wire_buffer_too_small;
+  const Result<std::size_t> total = detail::single_notify_size(out, notify_fixed_size, notify_data);
+  if (!total) return total;
   write_header(out.data, initiator_spi, responder_spi, payload_v2::notify, exchange_type, flags,
-               message_id, total);
+               message_id, total.value());
   write_notify(out.data + ike_header_size, payload_v2::none, notify_type, notify_data);
   return total;
 }
@@ -102,58 +80,31 @@ std::optional<std::uint16_t> Ikev2Message::ke_group() const noexcept {
 }
 
 Result<Ikev2Message> parse_ikev2(Bytes message) noexcept {
-  detail::Header header;
-  if (const Errc error = detail::read_header(message, ike_version_2_0, header); error != Errc::ok) {
+  Ikev2Message m;
+  if (const Errc error =
+          detail::read_header(message, ike_version_2_0, m.initiator_spi, m.responder_spi, m);
+      error != Errc::ok) {
     return error;
   }
-  const std::uint8_t* const p = message.data;
 
-  Ikev2Message m;
-  m.initiator_spi = header.initiator_spi;
-  m.responder_spi = header.responder_spi;
-  m.first_payload = header.first_payload;
-  m.exchange_type = header.exchange_type;
-  m.flags = header.flags;
-  m.message_id = header.message_id;
-  m.length = header.length;
-
-  std::size_t offset = ike_header_size;
-  std::uint8_t type = m.first_payload;
-  while (type != payload_v2::none) {
-    if (m.payload_count == max_payloads) return Errc::wire_too_many_payloads;
-    // The previous header announced one more payload: its generic header must be there.
-    if (message.size - offset < generic_payload_header_size) return Errc::wire_truncated;
-    const std::uint8_t* const h = p + offset;
-    const std::uint8_t next = h[0];
-    const bool critical = (h[1] & critical_bit) != 0;
-    const std::size_t length = load_u16(h + 2);
-    if (length < generic_payload_header_size) return Errc::wire_bad_length;
-    if (length > message.size - offset) return Errc::wire_bad_length;
-    ++m.payload_count;
-    const Bytes body{h + generic_payload_header_size, length - generic_payload_header_size};
-
+  detail::PayloadChain chain(message, m.first_payload);
+  for (detail::Payload payload; chain.next(payload);) {
+    const std::uint8_t type = payload.type;
+    const Bytes body = payload.body;
     if (type == payload_v2::encrypted || type == payload_v2::encrypted_fragment) {
       // Its next-payload field names the first payload inside: the cleartext chain ends here,
-      // and RFC 7296 3.14 makes it the message's last payload.
+      // and RFC 7296 3.14 makes it the message's last payload (finish() checks that).
       m.encrypted = true;
-      if (offset + length != message.size) return Errc::wire_bad_length;
-      return m;
+      break;
     }
+    const bool critical = (payload.reserved & critical_bit) != 0;
     if (!known_payload_type(type) && critical) return Errc::wire_unknown_critical_payload;
 
     switch (type) {
       case payload_v2::notify: {
-        if (body.size < notify_fixed_size) return Errc::wire_malformed_payload;
-        const std::size_t spi_size = body.data[1];
-        if (body.size - notify_fixed_size < spi_size) return Errc::wire_malformed_payload;
-        if (m.notify_count < m.notifies.size()) {
-          NotifyPayload& n = m.notifies[m.notify_count++];
-          n.protocol_id = body.data[0];
-          n.type = load_u16(body.data + 2);
-          n.spi = Bytes{body.data + notify_fixed_size, spi_size};
-          n.data = Bytes{body.data + notify_fixed_size + spi_size,
-                         body.size - notify_fixed_size - spi_size};
-        }
+        NotifyPayload n;
+        if (const Errc error = detail::read_notify(body, n); error != Errc::ok) return error;
+        if (m.notify_count < m.notifies.size()) m.notifies[m.notify_count++] = n;
         ++m.notifies_seen;
         break;
       }
@@ -171,10 +122,9 @@ Result<Ikev2Message> parse_ikev2(Bytes message) noexcept {
       default:
         break;  // known but not needed, or unknown and not critical: skipped
     }
-    offset += length;
-    type = next;
   }
-  if (offset != message.size) return Errc::wire_bad_length;
+  m.payload_count = chain.count();
+  if (const Errc error = chain.finish(); error != Errc::ok) return error;
   return m;
 }
 
