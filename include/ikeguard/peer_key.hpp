@@ -69,23 +69,16 @@ class IKEGUARD_API PeerKey {
   static std::optional<PeerKey> from_sockaddr(const sockaddr* address, std::size_t length,
                                               std::uint32_t scope = 0) noexcept {
     if (address == nullptr) return std::nullopt;
+    // Copied out: `address` need not be aligned for the family's structure.
     if (address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {
       sockaddr_in in{};
       std::memcpy(&in, address, sizeof in);
-      const std::uint16_t port = ntohs(in.sin_port);
-      if (port == 0) return std::nullopt;
-      std::array<std::uint8_t, 4> bytes{};
-      std::memcpy(bytes.data(), &in.sin_addr, 4);
-      return ipv4(bytes, port, scope);
+      return from_socket_address(in.sin_addr, in.sin_port, scope);
     }
     if (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
       sockaddr_in6 in6{};
       std::memcpy(&in6, address, sizeof in6);
-      const std::uint16_t port = ntohs(in6.sin6_port);
-      if (port == 0) return std::nullopt;
-      std::array<std::uint8_t, 16> bytes{};
-      std::memcpy(bytes.data(), &in6.sin6_addr, 16);
-      return ipv6(bytes, port, scope);
+      return from_socket_address(in6.sin6_addr, in6.sin6_port, scope);
     }
     return std::nullopt;
   }
@@ -112,6 +105,23 @@ class IKEGUARD_API PeerKey {
   friend bool operator!=(const PeerKey& a, const PeerKey& b) noexcept { return !(a == b); }
 
  private:
+  /// The key for an in_addr or in6_addr and a port in network byte order; port 0 is no peer.
+  template <class InAddr>
+  static std::optional<PeerKey> from_socket_address(const InAddr& address,
+                                                    std::uint16_t network_port,
+                                                    std::uint32_t scope) noexcept {
+    const std::uint16_t port = ntohs(network_port);
+    if (port == 0) return std::nullopt;
+    std::array<std::uint8_t, sizeof(InAddr)> bytes{};
+    std::memcpy(bytes.data(), &address, bytes.size());
+    if constexpr (std::is_same_v<InAddr, in_addr>) {
+      return ipv4(bytes, port, scope);
+    } else {
+      static_assert(std::is_same_v<InAddr, in6_addr>);
+      return ipv6(bytes, port, scope);
+    }
+  }
+
   std::array<std::uint8_t, 16> address_{};
   std::uint32_t scope_ = 0;
   std::uint16_t port_ = 0;
