@@ -71,6 +71,16 @@ Out format_seconds(Out out, Duration d) {
   return fmt::format_to(out, "{}{}.{:03}s", ms < 0 ? "-" : "", magnitude / 1000, magnitude % 1000);
 }
 
+/// An answer of the guard: "<what> until t=90.000s, strikes 1" when it holds something until a
+/// time, else "<what>, strikes 1". Decision and ErrorOutcome.
+template <class Out, class What>
+Out format_answer(Out out, What what, bool until_applies, TimePoint until, std::uint32_t strikes) {
+  if (until_applies) {
+    return fmt::format_to(out, "{} until {}, strikes {}", what, since_epoch(until), strikes);
+  }
+  return fmt::format_to(out, "{}, strikes {}", what, strikes);
+}
+
 /// A formatter taking no format spec, for the compound types below.
 struct plain_formatter {
   constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
@@ -146,11 +156,8 @@ template <>
 struct fmt::formatter<ikeguard::Decision> : ikeguard::detail::plain_formatter {
   template <class Context>
   auto format(const ikeguard::Decision& d, Context& ctx) const -> decltype(ctx.out()) {
-    if (d.verdict == ikeguard::Verdict::hold) {
-      return fmt::format_to(ctx.out(), "hold until {}, strikes {}", ikeguard::since_epoch(d.until),
-                            d.strikes);
-    }
-    return fmt::format_to(ctx.out(), "proceed, strikes {}", d.strikes);
+    const bool until_applies = d.verdict == ikeguard::Verdict::hold;
+    return ikeguard::detail::format_answer(ctx.out(), d.verdict, until_applies, d.until, d.strikes);
   }
 };
 
@@ -159,11 +166,9 @@ template <>
 struct fmt::formatter<ikeguard::ErrorOutcome> : ikeguard::detail::plain_formatter {
   template <class Context>
   auto format(const ikeguard::ErrorOutcome& o, Context& ctx) const -> decltype(ctx.out()) {
-    if (o.action == ikeguard::ErrorAction::hold || o.action == ikeguard::ErrorAction::retry_later) {
-      return fmt::format_to(ctx.out(), "{} until {}, strikes {}", o.action,
-                            ikeguard::since_epoch(o.until), o.strikes);
-    }
-    return fmt::format_to(ctx.out(), "{}, strikes {}", o.action, o.strikes);
+    const bool until_applies =
+        o.action == ikeguard::ErrorAction::hold || o.action == ikeguard::ErrorAction::retry_later;
+    return ikeguard::detail::format_answer(ctx.out(), o.action, until_applies, o.until, o.strikes);
   }
 };
 
