@@ -125,7 +125,8 @@ inline Errc read_notify(Bytes body, NotifyPayload& out) noexcept {
   out.protocol_id = body.data[0];
   out.type = load_u16(body.data + 2);
   out.spi = Bytes{body.data + notify_fixed_size, spi_size};
-  out.data = Bytes{body.data + notify_fixed_size + spi_size, body.size - notify_fixed_size - spi_size};
+  out.data = Bytes{body.data + notify_fixed_size + spi_size,
+                   body.size - notify_fixed_size - spi_size};
   return Errc::ok;
 }
 

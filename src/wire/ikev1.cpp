@@ -46,9 +46,11 @@ Result<Ikev1Message> parse_ikev1(Bytes message) noexcept {
       if (body.size < doi_size) return Errc::wire_malformed_payload;
       NotificationPayload n;
       n.doi = load_u32(body.data);
-      const Errc error = detail::read_notify(Bytes{body.data + doi_size, body.size - doi_size}, n);
-      if (error != Errc::ok) return error;
-      if (m.notification_count < m.notifications.size()) m.notifications[m.notification_count++] = n;
+      const Bytes after_doi{body.data + doi_size, body.size - doi_size};
+      if (const Errc error = detail::read_notify(after_doi, n); error != Errc::ok) return error;
+      if (m.notification_count < m.notifications.size()) {
+        m.notifications[m.notification_count++] = n;
+      }
       ++m.notifications_seen;
     }
   }
@@ -60,8 +62,8 @@ Result<Ikev1Message> parse_ikev1(Bytes message) noexcept {
 Result<std::size_t> build_ikev1_informational(MutableBytes out, std::uint64_t initiator_cookie,
                                               std::uint64_t responder_cookie,
                                               std::uint16_t notify_type, Bytes notify_data) noexcept {
-  const Result<std::size_t> total = detail::single_notify_size(out, doi_size + detail::notify_fixed_size,
-                                                               notify_data);
+  const Result<std::size_t> total =
+      detail::single_notify_size(out, doi_size + detail::notify_fixed_size, notify_data);
   if (!total) return total;
 
   std::uint8_t* const p = out.data;
