@@ -11,6 +11,7 @@
 //
 // then the administrator fixes the initiator's proposal and the changed fingerprint lifts
 // both windows at once.
+#include <ikeguard/format.hpp>
 #include <ikeguard/ikeguard.hpp>
 
 #include <fmt/core.h>

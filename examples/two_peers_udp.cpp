@@ -14,6 +14,7 @@
 //
 // Then the initiator's configuration is fixed mid-run, and the changed fingerprint lifts both
 // windows at once.
+#include <ikeguard/format.hpp>
 #include <ikeguard/ikeguard.hpp>
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/key_exchange.hpp>

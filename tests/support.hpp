@@ -2,6 +2,7 @@
 // Test doubles and helpers shared by the test files.
 #pragma once
 
+#include <ikeguard/format.hpp>
 #include <ikeguard/ikeguard.hpp>
 
 #include <catch2/catch.hpp>

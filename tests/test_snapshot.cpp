@@ -30,12 +30,27 @@ std::vector<unsigned char> take(const NegotiationGuard& guard, const SnapshotKey
   return bytes;
 }
 
-RestoreReport put(NegotiationGuard& guard, const std::vector<unsigned char>& bytes,
-                  const SnapshotKey& key = daemon_key) {
-  const auto report = guard.restore(bytes.data(), bytes.size(), key);
-  REQUIRE(report.ok());
-  return report.value();
-}
+// A guard born from a snapshot (create_restored), on a clock of its own that reads `start`.
+struct Restored {
+  explicit Restored(const std::vector<unsigned char>& bytes, const Policy& policy = exact_policy(),
+                    Duration start = Duration::zero())
+      : owned(make(bytes, policy, start)), guard(*owned) {}
+  ManualClock clock;
+  RecordingTransport transport;
+  RestoreReport report;
+  std::unique_ptr<NegotiationGuard> owned;
+  NegotiationGuard& guard;
+
+ private:
+  std::unique_ptr<NegotiationGuard> make(const std::vector<unsigned char>& bytes,
+                                         const Policy& policy, Duration start) {
+    clock.set(at(start));
+    auto made = NegotiationGuard::create_restored(policy, clock, transport, bytes.data(),
+                                                  bytes.size(), daemon_key, &report);
+    REQUIRE(made.ok());
+    return std::move(made).value();
+  }
+};
 
 // Recomputes the MAC the way the format documents it: a snapshot a test edits on purpose.
 void seal(std::vector<unsigned char>& bytes) { seal_snapshot(bytes, daemon_key); }
@@ -73,8 +88,8 @@ TEST_CASE("an idle guard's snapshot holds no record and restores to an empty tab
   Fixture f;
   const auto bytes = take(f.guard);
   CHECK(bytes.size() == snapshot_format::size_for(0));
-  Fixture g;
-  const RestoreReport report = put(g.guard, bytes);
+  Restored g(bytes);
+  const RestoreReport report = g.report;
   CHECK(report.restored == 0);
   CHECK(report.dropped == 0);
   CHECK(g.guard.stats().peers_tracked == 0);
@@ -85,9 +100,8 @@ TEST_CASE("restored windows run for the time they had left, on a clock with anot
   two.f.clock.advance(10s);
   const auto bytes = take(two.f.guard);
 
-  Fixture g;
-  g.clock.set(at(1000s));
-  const RestoreReport report = put(g.guard, bytes);
+  Restored g(bytes, exact_policy(), 1000s);
+  const RestoreReport report = g.report;
   CHECK(report.restored == 2);
   CHECK(report.dropped == 0);
   const Decision in = g.guard.on_inbound_proposal(peer("192.0.2.1"));
@@ -106,8 +120,7 @@ TEST_CASE("restored strikes escalate the next window") {
   TwoPeers two;
   two.f.clock.advance(40s);  // the receiver window has ended; its strike remains
   const auto bytes = take(two.f.guard);
-  Fixture g;
-  put(g.guard, bytes);
+  Restored g(bytes);
   CHECK(g.guard.on_inbound_proposal(peer("192.0.2.1")).verdict == Verdict::proceed);
   const Decision again = g.guard.on_local_rejection(peer("192.0.2.1"), npc);
   CHECK(again.strikes == 2);
@@ -120,13 +133,11 @@ TEST_CASE("the time since the last failure carries over, so strikes lapse on sch
   f.clock.advance(23h);
   const auto bytes = take(f.guard);
 
-  Fixture soon;
-  put(soon.guard, bytes);
+  Restored soon(bytes);
   soon.clock.advance(30min);  // 23.5 h after the failure: still counted
   CHECK(soon.guard.on_local_rejection(peer("192.0.2.1"), npc).strikes == 2);
 
-  Fixture late;
-  put(late.guard, bytes);
+  Restored late(bytes);
   late.clock.advance(1h);  // 24 h after the failure: forgiven
   CHECK(late.guard.on_local_rejection(peer("192.0.2.1"), npc).strikes == 1);
 }
@@ -138,8 +149,7 @@ TEST_CASE("a pending unauthenticated confirmation survives a restart") {
         ErrorAction::retry_later);
   f.clock.advance(5s);  // the retry delay has passed
   const auto bytes = take(f.guard);
-  Fixture g;
-  put(g.guard, bytes);
+  Restored g(bytes);
   const ErrorOutcome second = g.guard.on_inbound_error(responder, npc, Origin::answers_request);
   CHECK(second.action == ErrorAction::hold);
   CHECK(second.until == at(60s));
@@ -153,8 +163,7 @@ TEST_CASE("fingerprints made before a restart still match after it, and a new on
   f.guard.on_local_rejection(peer("192.0.2.1"), npc, before);
   const auto bytes = take(f.guard);
 
-  Fixture g;
-  put(g.guard, bytes);
+  Restored g(bytes);
   CHECK(g.guard.fingerprint(offered, sizeof offered) == before);
   CHECK(g.guard.on_inbound_proposal(peer("192.0.2.1"), before).verdict == Verdict::hold);
   const char fixed[] = "aes256gcm16-prfsha384-x25519";
@@ -166,9 +175,7 @@ TEST_CASE("fingerprints made before a restart still match after it, and a new on
 TEST_CASE("restore replaces the table: entries the snapshot lacks are gone") {
   TwoPeers two;
   const auto bytes = take(two.f.guard);
-  Fixture g;
-  g.guard.on_local_rejection(peer("203.0.113.9"), npc);
-  put(g.guard, bytes);
+  Restored g(bytes);
   CHECK(g.guard.stats().peers_tracked == 2);
   CHECK(g.guard.on_inbound_proposal(peer("203.0.113.9")).verdict == Verdict::proceed);
 }
@@ -182,8 +189,7 @@ TEST_CASE("a restored window is no longer than the restoring guard's max_window"
   f.guard.on_local_rejection(peer("192.0.2.1"), npc);  // 1000 s
   const auto bytes = take(f.guard);
 
-  Fixture g;  // max_window 300 s, no jitter
-  put(g.guard, bytes);
+  Restored g(bytes);  // max_window 300 s, no jitter
   CHECK(g.guard.on_inbound_proposal(peer("192.0.2.1")).until == at(300s));
 }
 
@@ -199,10 +205,9 @@ TEST_CASE("a full table round-trips entry for entry") {
   CHECK(bytes.size() == snapshot_format::size_for(capacity));
   CHECK(bytes.size() == f.guard.snapshot_bound());
 
-  Fixture g(exact_policy(capacity));
   // Restored at the instant the snapshot was taken (the last rejection's time).
-  g.clock.set(at(std::chrono::milliseconds(capacity - 1)));
-  const RestoreReport report = put(g.guard, bytes);
+  Restored g(bytes, exact_policy(capacity), std::chrono::milliseconds(capacity - 1));
+  const RestoreReport report = g.report;
   CHECK(report.restored == capacity);
   CHECK(report.dropped == 0);
   CHECK(g.guard.stats().peers_tracked == capacity);
@@ -224,9 +229,8 @@ TEST_CASE("a snapshot larger than the guard keeps the windows that end latest") 
     f.guard.on_local_rejection(nth(i), npc);  // ends at 30 + i s
   }
   const auto bytes = take(f.guard);
-  Fixture g(exact_policy(6));
-  g.clock.set(at(9s));
-  const RestoreReport report = put(g.guard, bytes);
+  Restored g(bytes, exact_policy(6), 9s);
+  const RestoreReport report = g.report;
   CHECK(report.restored == 6);
   CHECK(report.dropped == 4);
   CHECK(g.guard.stats().peers_tracked == 6);
@@ -251,11 +255,13 @@ TEST_CASE("a buffer too small for the entries present is refused, the bound alwa
 TEST_CASE("snapshot and restore refuse a null buffer") {
   Fixture f;
   CHECK(f.guard.snapshot(nullptr, 1000, daemon_key).error() == Errc::invalid_argument);
-  CHECK(f.guard.restore(nullptr, 1000, daemon_key).error() == Errc::invalid_argument);
+  CHECK(NegotiationGuard::create_restored(exact_policy(), f.clock, f.transport, nullptr, 1000,
+                                          daemon_key)
+            .error() == Errc::invalid_argument);
 }
 
 namespace {
-// A guard with state of its own, to show a refused restore changes nothing.
+// A guard with state of its own, to show a refused snapshot changes nothing.
 struct Target {
   Target() { f.guard.on_local_rejection(peer("203.0.113.9"), npc); }
   void check_untouched() {
@@ -265,7 +271,8 @@ struct Target {
     CHECK(d.until == at(30s));
   }
   Errc restore(const unsigned char* data, std::size_t size, const SnapshotKey& key = daemon_key) {
-    return f.guard.restore(data, size, key).error();
+    return NegotiationGuard::create_restored(f.guard.policy(), f.clock, f.transport, data, size, key)
+        .error();
   }
   Fixture f;
 };

@@ -16,3 +16,12 @@
 #else
 #  define IKEGUARD_HAS_EXCEPTIONS 0
 #endif
+
+// Header-only use (spdlog's seam): with IKEGUARD_HEADER_ONLY defined, every header includes the
+// bodies of its -inl.hpp companion, which are then inline; otherwise the library compiles them
+// once and the headers carry declarations only.
+#if defined(IKEGUARD_HEADER_ONLY)
+#  define IKEGUARD_INLINE inline
+#else
+#  define IKEGUARD_INLINE
+#endif

@@ -4,6 +4,7 @@
 
 #include <ikeguard/clock.hpp>
 #include <ikeguard/counters.h>
+#include <ikeguard/decision.hpp>
 #include <ikeguard/error.hpp>
 #include <ikeguard/export.hpp>
 #include <ikeguard/fingerprint.hpp>
@@ -12,6 +13,11 @@
 #include <ikeguard/policy.hpp>
 #include <ikeguard/snapshot.hpp>
 #include <ikeguard/transport.hpp>
+#include <ikeguard/detail/counters.hpp>
+#include <ikeguard/detail/crypto.hpp>
+#include <ikeguard/detail/peer_state.hpp>
+#include <ikeguard/detail/peer_table.hpp>
+#include <ikeguard/detail/snapshot_codec.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -19,36 +25,6 @@
 #include <memory>
 
 namespace ikeguard {
-
-enum class Verdict : std::uint8_t {
-  proceed,  ///< go ahead: send the proposal, or process the received one
-  hold      ///< outbound: do not send, allocate nothing, until `until`; inbound: drop silently
-};
-
-/// The answer to a proposal or a local rejection.
-struct Decision {
-  Verdict verdict = Verdict::proceed;
-  /// hold: when the window ends. proceed: the time of the decision.
-  TimePoint until{};
-  /// Consecutive failures in this direction (sender strikes outbound, receiver strikes inbound).
-  std::uint32_t strikes = 0;
-};
-
-enum class ErrorAction : std::uint8_t {
-  hold,         ///< configuration error: the sender window (T2) is open until `until`
-  retry_now,    ///< the protocol's corrective action applies (new KE group, cookie, redirect)
-  retry_later,  ///< transient, or an unauthenticated error not yet confirmed: hold until `until`
-  ignored       ///< status, hint, or unsolicited: nothing changed
-};
-
-/// The answer to an inbound error notification.
-struct ErrorOutcome {
-  ErrorAction action = ErrorAction::ignored;
-  /// hold and retry_later: when outbound proposals may resume. Otherwise the time of the call.
-  TimePoint until{};
-  /// The sender strikes toward this peer after this error.
-  std::uint32_t strikes = 0;
-};
 
 /// Counters for every decision since construction, and the table's gauges: one member per entry
 /// of IKEGUARD_COUNTERS (<ikeguard/counters.h>, which says what each counts). Each is exact once
@@ -175,43 +151,60 @@ class IKEGUARD_API NegotiationGuard {
   const Policy& policy() const noexcept { return policy_; }
 
  private:
-  struct Slot;
-  struct Shard;
-  struct Stripe;  // counters of the lock-free answers, one cache line per CPU
+  // Per shard, read without its lock: when its stamps were last rebased (keep_fresh).
+  struct ShardClock {
+    std::atomic<detail::Millis> normalized_at{0};
+  };
+  // Per shard, under its lock.
+  struct ShardLocked {
+    detail::Millis last_seen = 0;  // the last locked call: every stamp compares right against it
+    detail::RandomWords random;    // for jitter
+    detail::CounterSet counters;
+  };
+  using Table = detail::PeerTable<detail::PeerState, ShardClock, ShardLocked>;
+  using Shard = Table::Shard;
   struct PrivateTag {};
 
   NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock, Transport& transport) noexcept;
-  Errc init() noexcept;  // keys and table; on failure releases what it took
+  // Keys, table and counters in `memory` (null: allocates it); on failure takes nothing.
+  Errc init(void* memory) noexcept;
+  Errc restore(const void* data, std::size_t size, const SnapshotKey& key,
+               RestoreReport* report) noexcept;
 
-  Shard& shard_for(std::uint64_t hash) const noexcept;
-  std::uint64_t hash(const PeerKey& peer) const noexcept;
-  Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) const noexcept;
-  // Times in the table are 32-bit milliseconds (see guard.cpp): lapsed windows close and strikes
-  // lapse when a call looks at a slot (settle), and in every slot of a shard at least every
-  // 2^29 ms (normalize, called by keep_fresh), so no stored time ages past comparison.
-  void settle(Slot& slot, std::uint32_t now) const noexcept;
-  void normalize(Shard& shard, std::int64_t now_ms) const noexcept;
-  void keep_fresh(Shard& shard, std::int64_t now_ms) const noexcept;
-  // The answer to on_inbound_proposal (inbound) or on_outbound_proposal when it changes
-  // nothing, read without the lock (a seqlock, see guard.cpp); false: take the lock.
-  bool read_only(Shard& shard, std::uint64_t hash, std::int64_t now_ns, std::int64_t now_ms,
-                 bool inbound, const Fingerprint& fingerprint, Decision& decision) const noexcept;
+  Decision proposal(const PeerKey& peer, const Fingerprint& fingerprint, bool inbound) noexcept;
+  bool answer_without_lock(Shard& shard, std::uint64_t hash, bool inbound,
+                           const Fingerprint& fingerprint, const detail::Now& now,
+                           Decision& decision) noexcept;
+  detail::PeerState& insert(Shard& shard, std::uint64_t hash, const detail::Now& now) noexcept;
+  ErrorOutcome hold_for_retry(Shard& shard, detail::PeerState& state, bool awaiting_confirmation,
+                              const detail::Now& now) noexcept;
+  ErrorOutcome honour_configuration_error(Shard& shard, detail::PeerState& state,
+                                          const detail::Now& now) noexcept;
+  Decision open_receiver_window(Shard& shard, detail::PeerState& state,
+                                const Fingerprint& fingerprint, const detail::Now& now) noexcept;
+  Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) noexcept;
+  void keep_fresh(Shard& shard, const detail::Now& now) const noexcept;
+  std::size_t snapshot_entries(const detail::Now& now) const noexcept;
+  detail::SnapshotRecord record_of(const detail::PeerState& state, std::uint64_t hash,
+                                   const detail::Now& now) const noexcept;
+  void restore_record(const detail::SnapshotRecord& record, const detail::Now& now,
+                      RestoreReport& report) noexcept;
 
   Policy policy_;
   Clock& clock_;
   Transport& transport_;
-  unsigned char hash_key_[16];         // SipHash key for peer keys
-  unsigned char fingerprint_key_[32];  // BLAKE2b key for fingerprints
-  Shard* shards_ = nullptr;
-  Slot* slots_ = nullptr;
-  std::uint8_t* tags_ = nullptr;  // a byte per slot: 0 empty, else 8 bits of its hash
-  Stripe* stripes_ = nullptr;
-  std::uint32_t stripe_mask_ = 0;  // stripe count - 1 (a power of two)
-  std::size_t slot_count_ = 0;            // in all shards
-  std::atomic<std::size_t> tracked_{0};  // entries in all shards
-  std::uint32_t shard_count_ = 0;  // a power of two; shard index = (hash >> 40) & (count - 1)
-  std::int64_t forgive_ms_ = 0;     // Policy::forgive_after in milliseconds, rounded up
-  std::int64_t window_cap_ms_ = 0;  // no window is longer: max_window plus jitter, rounded up
+  detail::GuardKeys keys_{};
+  // The table's and stripes' memory, unless the caller's (create_in); declared before them, so
+  // it is freed after they end.
+  std::unique_ptr<void, detail::FreeMemory> owned_memory_;
+  Table table_;
+  detail::Stripes stripes_;
+  detail::Millis forgive_ms_ = 0;     // Policy::forgive_after in milliseconds, rounded up
+  detail::Millis window_cap_ms_ = 0;  // no window is longer: max_window plus jitter, rounded up
 };
 
 }  // namespace ikeguard
+
+#ifdef IKEGUARD_HEADER_ONLY
+#include <ikeguard/guard-inl.hpp>
+#endif

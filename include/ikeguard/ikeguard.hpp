@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The umbrella header: everything a daemon needs from ikeguard.
+// The umbrella header: everything a daemon needs from ikeguard. The fmt formatters are apart,
+// in <ikeguard/format.hpp> (CMake target ikeguard::format).
 #pragma once
 
 #include <ikeguard/clock.hpp>
 #include <ikeguard/error.hpp>
 #include <ikeguard/export.hpp>
 #include <ikeguard/fingerprint.hpp>
-#include <ikeguard/format.hpp>
 #include <ikeguard/guard.hpp>
 #include <ikeguard/notify.hpp>
 #include <ikeguard/peer_key.hpp>

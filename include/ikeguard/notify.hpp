@@ -174,3 +174,7 @@ class NotifyTable {
 };
 
 }  // namespace ikeguard
+
+#ifdef IKEGUARD_HEADER_ONLY
+#include <ikeguard/notify-inl.hpp>
+#endif

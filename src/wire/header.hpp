@@ -7,7 +7,7 @@
 #include <ikeguard/notify.hpp>
 #include <ikeguard/wire/bytes.hpp>
 
-#include "endian.hpp"
+#include <ikeguard/detail/endian.hpp>
 
 #include <cstddef>
 #include <cstdint>

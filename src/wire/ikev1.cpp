@@ -3,7 +3,7 @@
 #include <ikeguard/wire/ikev1.hpp>
 #include <ikeguard/wire/ikev2.hpp>  // max_payloads: the same bound for both versions
 
-#include "endian.hpp"
+#include <ikeguard/detail/endian.hpp>
 #include "header.hpp"
 
 namespace ikeguard::wire {

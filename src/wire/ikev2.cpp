@@ -3,7 +3,7 @@
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/proposal.hpp>
 
-#include "endian.hpp"
+#include <ikeguard/detail/endian.hpp>
 #include "header.hpp"
 
 namespace ikeguard::wire {

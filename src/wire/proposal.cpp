@@ -2,7 +2,7 @@
 // SA payload substructures (RFC 7296 3.3): proposals, transforms, the Key Length attribute.
 #include <ikeguard/wire/proposal.hpp>
 
-#include "endian.hpp"
+#include <ikeguard/detail/endian.hpp>
 
 namespace ikeguard::wire {
 namespace {

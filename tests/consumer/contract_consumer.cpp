@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A daemon-side program written only against the public contract of the design: if it
 // compiles and exits 0, the names daemons code against are there and behave as the method says.
+#include <ikeguard/format.hpp>  // the fmt formatters of every public type
 #include <ikeguard/ikeguard.hpp>
 
 #include <chrono>

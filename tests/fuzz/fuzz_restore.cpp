@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// NegotiationGuard::restore on arbitrary bytes. The first byte picks how the rest is used:
+// NegotiationGuard::create_restored on arbitrary bytes. The first byte picks how the rest is used:
 //   even: the bytes as they come (almost always refused: the MAC must fail cleanly), and
 //   odd:  the bytes as a snapshot body (nonce, key, records) that this target seals with the
 //         key, so the record checks behind the MAC are what gets fuzzed.
@@ -69,14 +69,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto created = NegotiationGuard::create(policy, clock, transport);
   IKEGUARD_FUZZ_CHECK(created.ok());
   NegotiationGuard& guard = **created;
-  // State of its own, to see that a refusal changes nothing.
+  // A guard with state of its own, to see that a refusal changes nothing.
   const auto own = *PeerKey::parse("203.0.113.9");
   const Notice npc{IkeVersion::v2, 14, 1, 0, 0};
   const TimePoint own_until = guard.on_local_rejection(own, npc).until;
 
   std::vector<std::uint8_t> input =
       sealed ? sealed_from(data, size, key) : std::vector<std::uint8_t>(data, data + size);
-  const Result<RestoreReport> restored = guard.restore(input.data(), input.size(), key);
+  RestoreReport report;
+  auto restored = NegotiationGuard::create_restored(policy, clock, transport, input.data(),
+                                                    input.size(), key, &report);
   if (!restored.ok()) {
     IKEGUARD_FUZZ_CHECK(restored.error() != Errc::ok);
     IKEGUARD_FUZZ_CHECK(guard.stats().peers_tracked == 1);
@@ -84,23 +86,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     IKEGUARD_FUZZ_CHECK(d.verdict == Verdict::hold && d.until == own_until);
     return 0;
   }
-
-  const RestoreReport report = restored.value();
+  NegotiationGuard& first = **restored;
   const std::size_t count = (input.size() - format::size_for(0)) / format::record_size;
   IKEGUARD_FUZZ_CHECK(report.restored <= capacity);
   IKEGUARD_FUZZ_CHECK(report.restored + report.dropped <= count);
-  IKEGUARD_FUZZ_CHECK(guard.stats().peers_tracked == report.restored);
+  IKEGUARD_FUZZ_CHECK(first.stats().peers_tracked == report.restored);
 
   // Written again, the same entries come back, and no window outlasts what the policy allows.
-  std::vector<std::uint8_t> again(guard.snapshot_bound());
-  const Result<std::size_t> written = guard.snapshot(again.data(), again.size(), key);
+  std::vector<std::uint8_t> again(first.snapshot_bound());
+  const Result<std::size_t> written = first.snapshot(again.data(), again.size(), key);
   IKEGUARD_FUZZ_CHECK(written.ok());
   again.resize(written.value());
   ManualClock later(TimePoint(5000s));
-  auto second = NegotiationGuard::create(policy, later, transport);
+  RestoreReport back_report;
+  auto second = NegotiationGuard::create_restored(policy, later, transport, again.data(),
+                                                  again.size(), key, &back_report);
   IKEGUARD_FUZZ_CHECK(second.ok());
-  const Result<RestoreReport> back = (*second)->restore(again.data(), again.size(), key);
-  IKEGUARD_FUZZ_CHECK(back.ok());
+  const RestoreReport* back = &back_report;
   IKEGUARD_FUZZ_CHECK(back->dropped == 0);
   IKEGUARD_FUZZ_CHECK(back->restored <= report.restored);  // idle entries are not written
 

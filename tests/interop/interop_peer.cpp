@@ -41,6 +41,7 @@
 // public value (random bytes are no ECP point, and no DH is ever computed here). Use such a
 // group only as the first KE of a proposal whose accepted group is X25519, so that the peer
 // rejects it by group (INVALID_KE_PAYLOAD) before it looks at the value.
+#include <ikeguard/format.hpp>
 #include <ikeguard/ikeguard.hpp>
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/key_exchange.hpp>

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
+// The names of the notify types: compiled once in the library, or inline under
+// IKEGUARD_HEADER_ONLY.
+#pragma once
+
+#ifndef IKEGUARD_HEADER_ONLY
 #include <ikeguard/notify.hpp>
+#endif
 
 namespace ikeguard {
 
-const char* notify_name(IkeVersion version, std::uint16_t type) noexcept {
+IKEGUARD_INLINE const char* notify_name(IkeVersion version, std::uint16_t type) noexcept {
   if (version == IkeVersion::v1) {
     // RFC 2408 3.14.1 (error types) and the status types of RFC 2408 and RFC 2407 4.6.3.
     switch (type) {

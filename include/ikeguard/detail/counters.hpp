@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// The guard's counters, generated from IKEGUARD_COUNTERS (counters.h): a set per shard, written
+// under its lock, and a set per CPU (a stripe) for the answers given without a lock. Internal.
+#pragma once
+
+#include <ikeguard/counters.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace ikeguard::detail {
+
+#define IKEGUARD_COUNTER_ENUM(name, help) name,
+#define IKEGUARD_GAUGE_NONE(name, help)
+enum class Count : std::uint8_t { IKEGUARD_COUNTERS(IKEGUARD_COUNTER_ENUM, IKEGUARD_GAUGE_NONE) };
+#undef IKEGUARD_COUNTER_ENUM
+
+#define IKEGUARD_COUNTER_ONE(name, help) +1
+constexpr std::size_t count_kinds = 0 IKEGUARD_COUNTERS(IKEGUARD_COUNTER_ONE, IKEGUARD_GAUGE_NONE);
+#undef IKEGUARD_COUNTER_ONE
+#undef IKEGUARD_GAUGE_NONE
+
+// Read without a lock by stats(); written with relaxed atomics.
+struct alignas(64) CounterSet {
+  std::atomic<std::uint64_t> values[count_kinds] = {};
+
+  // Under the shard's lock: the only writer, so no read-modify-write is needed.
+  void bump(Count c) noexcept {
+    auto& v = values[static_cast<std::size_t>(c)];
+    v.store(v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  // From any thread (a stripe is shared by the threads on one CPU, and a thread may move).
+  void add(Count c) noexcept { values[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t get(Count c) const noexcept {
+    return values[static_cast<std::size_t>(c)].load(std::memory_order_relaxed);
+  }
+};
+
+// The CPU this thread runs on (glibc reads the kernel's rseq area: no system call); 0 elsewhere.
+std::uint32_t current_cpu() noexcept;
+
+// One CounterSet per CPU (a power of two of them), so two threads answering at once write
+// different cache lines.
+class Stripes {
+ public:
+  // How many for this machine, and the bytes they take.
+  static std::uint32_t count_for_machine() noexcept;
+  static std::size_t bytes() noexcept { return count_for_machine() * sizeof(CounterSet); }
+
+  // In `memory` of bytes(), 64-aligned, owned by the caller.
+  void build(void* memory) noexcept;
+  ~Stripes();
+
+  CounterSet& here() noexcept { return sets_[current_cpu() & mask_]; }
+  template <class F>
+  void for_each(F&& f) const noexcept {
+    for (std::uint32_t i = 0; i <= mask_; ++i) f(sets_[i]);
+  }
+
+ private:
+  CounterSet* sets_ = nullptr;
+  std::uint32_t mask_ = 0;
+};
+
+}  // namespace ikeguard::detail

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// Everything the guard asks of libsodium: its random keys, the keyed hash that names a peer in
+// the table, fingerprints, random words for jitter, and the snapshot's MAC and key pad. The
+// declarations only: sodium.h is included by the bodies (crypto-inl.hpp), which the library
+// compiles once, so it never reaches a daemon's headers. Internal.
+#pragma once
+
+#include <ikeguard/export.hpp>
+#include <ikeguard/peer_key.hpp>
+#include <ikeguard/snapshot.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ikeguard::detail {
+
+// The guard's secrets, random per guard (or adopted from a snapshot).
+struct GuardKeys {
+  unsigned char peer[16];         // SipHash-2-4 key for peer keys
+  unsigned char fingerprint[32];  // BLAKE2b key for fingerprints
+};
+constexpr std::size_t guard_keys_size = sizeof(GuardKeys::peer) + sizeof(GuardKeys::fingerprint);
+
+// libsodium is ready; false when it cannot start.
+IKEGUARD_INLINE bool crypto_start() noexcept;
+IKEGUARD_INLINE void random_bytes(void* out, std::size_t size) noexcept;
+IKEGUARD_INLINE void wipe(void* data, std::size_t size) noexcept;
+IKEGUARD_INLINE void generate(GuardKeys& keys) noexcept;
+
+// The peer's name in the table: its keyed hash, never 0 (0 marks an empty slot).
+IKEGUARD_INLINE std::uint64_t peer_hash(const GuardKeys& keys, const PeerKey& peer) noexcept;
+// 64 bits of the keyed BLAKE2b digest of `data`, never 0 (0 means unknown).
+IKEGUARD_INLINE std::uint64_t fingerprint_of(const GuardKeys& keys, const void* data,
+                                             std::size_t size) noexcept;
+
+// Uniform 32-bit words, drawn from the system's generator a block at a time.
+class RandomWords {
+ public:
+  IKEGUARD_INLINE std::uint32_t next() noexcept;
+
+ private:
+  std::uint32_t words_[16] = {};
+  std::uint32_t left_ = 0;
+};
+
+// Snapshots (snapshot.hpp has the format): a MAC over `size` bytes under a key derived from
+// the daemon's, and the pad that hides the guard's keys in the header. The pad is XORed in and
+// out, so one function does both.
+constexpr std::size_t snapshot_nonce_size = 16;
+IKEGUARD_INLINE void snapshot_mac(const SnapshotKey& key, const std::uint8_t* data, std::size_t size,
+                                  std::uint8_t* mac) noexcept;
+IKEGUARD_INLINE bool snapshot_mac_verifies(const SnapshotKey& key, const std::uint8_t* data,
+                                           std::size_t size, const std::uint8_t* mac) noexcept;
+IKEGUARD_INLINE void snapshot_key_pad(const SnapshotKey& key, const std::uint8_t* nonce,
+                                      const std::uint8_t* in, std::uint8_t* out) noexcept;
+
+}  // namespace ikeguard::detail
+
+#ifdef IKEGUARD_HEADER_ONLY
+#include <ikeguard/detail/crypto-inl.hpp>
+#endif

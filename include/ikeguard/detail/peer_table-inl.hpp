@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+// The peer table's bodies (peer_table.hpp): included by the guard's compiled unit, or by every
+// user under IKEGUARD_HEADER_ONLY.
+#pragma once
+
+#include <ikeguard/detail/peer_table.hpp>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <utility>
+
+namespace ikeguard::detail {
+
+namespace table {
+// On a full table, eviction compares this many occupied slots near the newcomer's home slot
+// (all of them in a small shard): bounded work per insertion whatever the table size.
+constexpr std::uint32_t eviction_sample = 32;
+constexpr std::size_t entries_per_shard = 1024;
+constexpr std::size_t max_shards = 64;
+constexpr std::size_t huge_page = std::size_t{2} << 20;
+constexpr std::size_t line = 64;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept {
+  return (n + to - 1) / to * to;
+}
+
+// A byte per slot, 0 when it is empty, else 8 bits of the hash: a search scans the bytes to the
+// first empty slot (a run of a few at this load, within one cache line, which stays in cache)
+// and reads only the slots whose byte matches. A key the table does not hold, a flood's spoofed
+// source, usually costs no access to the slots at all.
+inline std::uint8_t tag_of(std::uint64_t hash) noexcept {
+  const auto tag = static_cast<std::uint8_t>(hash >> 32);
+  return tag != 0 ? tag : 1;
+}
+
+// An entry read while a writer may be changing it: whole 8-byte words, never torn; whether the
+// words belong together the seqlock's version says afterwards.
+template <class T>
+IKEGUARD_SEQLOCK_READER void read_racy(const T& shared, T& copy) noexcept {
+  static_assert(sizeof(T) % sizeof(std::uint64_t) == 0 && alignof(T) >= alignof(std::uint64_t));
+  const auto* from = reinterpret_cast<const std::uint64_t*>(&shared);
+  auto* to = reinterpret_cast<unsigned char*>(&copy);
+  for (std::size_t i = 0; i < sizeof(T) / sizeof(std::uint64_t); ++i) {
+    const std::uint64_t word = __atomic_load_n(from + i, __ATOMIC_RELAXED);
+    std::memcpy(to + i * sizeof word, &word, sizeof word);
+  }
+}
+}  // namespace table
+
+inline void* allocate_table_memory(std::size_t bytes) noexcept {
+  void* memory = nullptr;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes >= table::huge_page) {
+    const std::size_t rounded = table::round_up(bytes, table::huge_page);
+    memory = std::aligned_alloc(table::huge_page, rounded);
+    if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);  // a hint: failure is fine
+  }
+#endif
+  if (memory == nullptr) memory = std::aligned_alloc(table::line, table::round_up(bytes, table::line));
+  return memory;
+}
+
+template <class V, class R, class L>
+TableLayout PeerTable<V, R, L>::layout(std::size_t max_entries) noexcept {
+  TableLayout out;
+  // Shards of at least entries_per_shard entries, up to max_shards: small tables stay compact,
+  // and two threads rarely meet on one shard's lock once there are dozens.
+  out.shards = 1;
+  while (out.shards < table::max_shards && max_entries / (out.shards * 2) >= table::entries_per_shard) {
+    out.shards *= 2;
+  }
+  // A quarter more slots than the even share: a full table is 80% occupied (70% at 7/8 of
+  // max_entries), short probes, 41 bytes per entry of 32 bytes and a tag. A shard may fill 97%
+  // of its slots, over a fifth more than its share, before it evicts on its own: with at least
+  // 1024 entries per shard that is over seven standard deviations of the hash's spread, so the
+  // table-wide count decides.
+  const std::size_t even_share = (max_entries + out.shards - 1) / out.shards;
+  out.slots_per_shard = even_share + even_share / 4 + 2;
+  out.shard_capacity = out.shards > 1 ? std::min(max_entries, out.slots_per_shard - out.slots_per_shard / 32 - 1)
+                                      : max_entries;
+  const std::size_t slots = out.shards * out.slots_per_shard;
+  out.bytes = table::round_up(out.shards * sizeof(Shard) + slots * sizeof(Entry) + slots, table::line);
+  return out;
+}
+
+template <class V, class R, class L>
+void PeerTable<V, R, L>::build(std::size_t max_entries, void* memory) noexcept {
+  static_assert(std::is_trivially_destructible_v<Entry>, "freed without destructors");
+  const TableLayout shape = layout(max_entries);
+  auto* bytes = static_cast<unsigned char*>(memory);
+  shards_ = reinterpret_cast<Shard*>(bytes);
+  for (std::size_t i = 0; i < shape.shards; ++i) new (&shards_[i]) Shard();  // no array cookie
+  auto* slots = reinterpret_cast<Entry*>(bytes + shape.shards * sizeof(Shard));
+  const std::size_t slot_count = shape.shards * shape.slots_per_shard;
+  std::uninitialized_value_construct_n(slots, slot_count);
+  auto* tags = reinterpret_cast<std::uint8_t*>(slots + slot_count);
+  std::memset(tags, 0, slot_count);
+  shard_count_ = static_cast<std::uint32_t>(shape.shards);
+  bytes_ = shape.bytes;
+  for (std::size_t i = 0; i < shape.shards; ++i) {
+    Shard& s = shards_[i];
+    s.slots_ = slots + i * shape.slots_per_shard;
+    s.tags_ = tags + i * shape.slots_per_shard;
+    s.size_ = static_cast<std::uint32_t>(shape.slots_per_shard);
+    s.capacity_ = static_cast<std::uint32_t>(shape.shard_capacity);
+    s.tracked_ = &tracked_;
+    s.limit_ = max_entries;
+  }
+}
+
+template <class V, class R, class L>
+PeerTable<V, R, L>::~PeerTable() {
+  for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].~Shard();
+}
+
+template <class V, class R, class L>
+PeerTable<V, R, L>::AllWriters::AllWriters(const PeerTable& table) noexcept : table_(table) {
+  for (std::uint32_t i = 0; i < table_.shard_count_; ++i) {
+    table_.shards_[i].mutex_.lock();
+    table_.shards_[i].begin_write();
+  }
+}
+
+template <class V, class R, class L>
+PeerTable<V, R, L>::AllWriters::~AllWriters() {
+  for (std::uint32_t i = table_.shard_count_; i-- > 0;) {
+    table_.shards_[i].end_write();
+    table_.shards_[i].mutex_.unlock();
+  }
+}
+
+// ---- One shard ---------------------------------------------------------------------------------
+
+template <class V, class R, class L>
+void PeerTable<V, R, L>::Shard::begin_write() noexcept {
+  version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  IKEGUARD_FENCE(std::memory_order_release);
+}
+
+template <class V, class R, class L>
+void PeerTable<V, R, L>::Shard::end_write() noexcept {
+  version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+// Lemire's multiply-shift maps the hash's low half onto [0, size) without a division.
+template <class V, class R, class L>
+std::uint32_t PeerTable<V, R, L>::Shard::home(std::uint64_t hash) const noexcept {
+  return static_cast<std::uint32_t>((std::uint64_t{static_cast<std::uint32_t>(hash)} * size_) >> 32);
+}
+
+template <class V, class R, class L>
+std::uint32_t PeerTable<V, R, L>::Shard::distance(std::uint32_t i) const noexcept {
+  const std::uint32_t h = home(slots_[i].hash);
+  return i >= h ? i - h : i + size_ - h;
+}
+
+template <class V, class R, class L>
+void PeerTable<V, R, L>::Shard::prefetch(std::uint64_t hash) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(&tags_[home(hash)]);
+  __builtin_prefetch(&slots_[home(hash)]);
+#else
+  (void)hash;
+#endif
+}
+
+// A seqlock reader: the version before, the tags and the entry, the version after. The racy
+// reads are whole-word atomic loads of memory the writers change under the lock;
+// ThreadSanitizer is told not to instrument them, as it does not model seqlocks.
+template <class V, class R, class L>
+template <class ShardOk>
+IKEGUARD_SEQLOCK_READER typename PeerTable<V, R, L>::Read PeerTable<V, R, L>::Shard::read(
+    std::uint64_t hash, V& copy, ShardOk&& shard_ok) const noexcept {
+  const std::uint32_t before = version_.load(std::memory_order_acquire);
+  if ((before & 1u) != 0 || !shard_ok(read_mostly_)) return Read::contended;
+  const std::uint8_t tag = table::tag_of(hash);
+  Read result = Read::absent;
+  Entry entry;
+  // Bounded: what a racing writer leaves half-done must not keep a reader looping.
+  for (std::uint32_t i = home(hash), seen = 0; seen < size_; ++seen, i = next(i)) {
+    const std::uint8_t t = __atomic_load_n(&tags_[i], __ATOMIC_RELAXED);
+    if (t == 0) break;
+    if (t != tag) continue;
+    table::read_racy(slots_[i], entry);
+    if (entry.hash == hash) {
+      copy = entry.value;
+      result = Read::found;
+      break;
+    }
+  }
+  IKEGUARD_FENCE(std::memory_order_acquire);
+  if (version_.load(std::memory_order_relaxed) != before) return Read::contended;
+  return result;
+}
+
+template <class V, class R, class L>
+typename PeerTable<V, R, L>::Entry* PeerTable<V, R, L>::Shard::find(std::uint64_t hash) noexcept {
+  const std::uint8_t tag = table::tag_of(hash);
+  for (std::uint32_t i = home(hash);; i = next(i)) {
+    const std::uint8_t seen = tags_[i];
+    if (seen == 0) return nullptr;
+    if (seen == tag && slots_[i].hash == hash) return &slots_[i];
+  }
+}
+
+template <class V, class R, class L>
+template <class F>
+void PeerTable<V, R, L>::Shard::for_each(F&& f) noexcept {
+  for (std::uint32_t i = 0; i < size_; ++i) {
+    if (tags_[i] != 0) f(slots_[i]);
+  }
+}
+
+template <class V, class R, class L>
+void PeerTable<V, R, L>::Shard::erase(Entry* entry) noexcept {
+  remove(entry);
+  tracked_->fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Backward shift: the entries after the hole move one closer to home; no tombstones.
+template <class V, class R, class L>
+void PeerTable<V, R, L>::Shard::remove(Entry* entry) noexcept {
+  auto hole = static_cast<std::uint32_t>(entry - slots_);
+  for (std::uint32_t j = next(hole); tags_[j] != 0 && distance(j) != 0; j = next(j)) {
+    slots_[hole] = slots_[j];
+    tags_[hole] = tags_[j];
+    hole = j;
+  }
+  slots_[hole] = Entry{};
+  tags_[hole] = 0;
+  count_.store(count_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+template <class V, class R, class L>
+bool PeerTable<V, R, L>::Shard::take_place() noexcept {
+  if (count_.load(std::memory_order_relaxed) >= capacity_) return false;
+  std::size_t seen = tracked_->load(std::memory_order_relaxed);
+  while (seen < limit_) {
+    if (tracked_->compare_exchange_weak(seen, seen + 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+template <class V, class R, class L>
+template <class EvictsBefore>
+typename PeerTable<V, R, L>::Inserted PeerTable<V, R, L>::Shard::insert(
+    std::uint64_t hash, EvictsBefore&& evicts_before) noexcept {
+  Inserted result;
+  if (!take_place()) {
+    if (count_.load(std::memory_order_relaxed) > 0) {
+      result.victim = evict_near(hash, evicts_before);  // the newcomer takes its place
+      result.evicted = true;
+    } else {
+      tracked_->fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  Entry carried;
+  carried.hash = hash;
+  std::uint32_t i = home(hash);
+  for (std::uint32_t d = 0;; ++d, i = next(i)) {
+    Entry& slot = slots_[i];
+    if (tags_[i] == 0) {
+      slot = carried;
+      tags_[i] = table::tag_of(carried.hash);
+      if (result.entry == nullptr) result.entry = &slot;
+      break;
+    }
+    // Robin Hood order: an entry sits no closer to its home than the one before it, which
+    // keeps every entry near its home slot at this load.
+    const std::uint32_t theirs = distance(i);
+    if (theirs < d) {  // the richer entry moves on; the newcomer (or the one carried) stays
+      std::swap(slot, carried);
+      tags_[i] = table::tag_of(slot.hash);
+      if (result.entry == nullptr) result.entry = &slot;
+      d = theirs;
+    }
+  }
+  count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  return result;
+}
+
+template <class V, class R, class L>
+template <class EvictsBefore>
+V PeerTable<V, R, L>::Shard::evict_near(std::uint64_t hash, EvictsBefore& evicts_before) noexcept {
+  std::uint32_t victim = 0;
+  bool chosen = false;
+  std::uint32_t examined = 0;
+  std::uint32_t i = home(hash);
+  for (std::uint32_t visited = 0; visited < size_; ++visited, i = next(i)) {
+    if (tags_[i] == 0) continue;
+    if (!chosen || evicts_before(slots_[i].value, slots_[victim].value)) {
+      victim = i;
+      chosen = true;
+    }
+    if (++examined == table::eviction_sample) break;
+  }
+  const V value = slots_[victim].value;
+  remove(&slots_[victim]);
+  return value;
+}
+
+}  // namespace ikeguard::detail

@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: MIT
+// The guard's bodies (guard.hpp): the method's steps A, B and C first, then what they stand on.
+// The library compiles this once; under IKEGUARD_HEADER_ONLY every user includes it.
+//
+// Each peer is one entry of the peer table (detail/peer_table.hpp), keyed by its keyed hash,
+// holding a detail::PeerState: both windows, strikes, and fingerprints. Every call reads the
+// clock once; proposals that change nothing are answered without a lock (answer_without_lock).
+#pragma once
+
+#include <ikeguard/guard.hpp>
+
+#include <ikeguard/detail/counters-inl.hpp>
+#include <ikeguard/detail/crypto-inl.hpp>
+#include <ikeguard/detail/peer_table-inl.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#if IKEGUARD_HAS_EXCEPTIONS
+#include <stdexcept>
+#endif
+
+namespace ikeguard {
+
+using detail::Count;
+using detail::Millis;
+using detail::Now;
+using detail::PeerState;
+using detail::SenderHold;
+
+// ---- Step A: the sender asks before it proposes ------------------------------------------------
+
+IKEGUARD_INLINE Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
+                                                                const Fingerprint& fingerprint) noexcept {
+  return proposal(peer, fingerprint, /*inbound=*/false);
+}
+
+// ---- Step B: the receiver's gate, and its rejection -------------------------------------------
+
+IKEGUARD_INLINE Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
+                                                               const Fingerprint& fingerprint) noexcept {
+  return proposal(peer, fingerprint, /*inbound=*/true);
+}
+
+IKEGUARD_INLINE Decision NegotiationGuard::on_local_rejection(const PeerKey& peer,
+                                                              const Notice& notice,
+                                                              const Fingerprint& fingerprint) {
+  const std::uint64_t hash = detail::peer_hash(keys_, peer);
+  Shard& shard = table_.shard_for(hash);
+  shard.prefetch(hash);
+  const Now now(clock_.now());
+  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
+  Decision decision;
+  {
+    Shard::Writer writing(shard);
+    keep_fresh(shard, now);
+    Table::Entry* entry = shard.find(hash);
+    if (entry != nullptr) entry->value.settle(now.at, forgive_ms_);
+    if (cls != NotifyClass::configuration) {
+      // The peer is meant to act on it (new KE group, cookie, later retry): no window.
+      decision = {Verdict::proceed, detail::point(now.ns), entry != nullptr ? entry->value.receiver_strikes : 0u};
+    } else {
+      PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, now);
+      if (state.receiver_open(now.at) && !detail::lifts(fingerprint, state.receiver_fingerprint)) {
+        shard.locked().counters.bump(Count::notices_suppressed);  // one notice per window
+        return {Verdict::hold, detail::end_of(state.receiver_until, now), state.receiver_strikes};
+      }
+      decision = open_receiver_window(shard, state, fingerprint, now);
+    }
+    shard.locked().counters.bump(Count::notices_sent);
+  }
+  transport_.send_notice(peer, notice);  // outside the lock: the transport may call the guard
+  return decision;
+}
+
+// T1, escalated with the receiver's strikes, remembering the configuration it rejected.
+IKEGUARD_INLINE Decision NegotiationGuard::open_receiver_window(Shard& shard, PeerState& state,
+                                                                const Fingerprint& fingerprint,
+                                                                const Now& now) noexcept {
+  state.receiver_strikes = detail::add_strike(state.receiver_strikes);
+  state.last_failure = now.at;
+  const Millis until = detail::window_end(
+      now, window_length(shard, policy_.receiver_window, state.receiver_strikes));
+  state.set_receiver(detail::stamp(until));
+  state.receiver_fingerprint = detail::short_fingerprint(fingerprint);
+  return {Verdict::hold, detail::point_ms(until), state.receiver_strikes};
+}
+
+// ---- Step C: the sender receives the error -----------------------------------------------------
+
+IKEGUARD_INLINE ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& peer,
+                                                                const Notice& notice,
+                                                                Origin origin) noexcept {
+  const std::uint64_t hash = detail::peer_hash(keys_, peer);
+  Shard& shard = table_.shard_for(hash);
+  shard.prefetch(hash);
+  const Now now(clock_.now());
+  const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
+  Shard::Writer writing(shard);
+  keep_fresh(shard, now);
+  detail::CounterSet& counters = shard.locked().counters;
+  Table::Entry* entry = shard.find(hash);
+  if (entry != nullptr) entry->value.settle(now.at, forgive_ms_);
+  const std::uint32_t strikes = entry != nullptr ? entry->value.sender_strikes : 0;
+
+  // RFC 7296 2.21.1: an error in the clear that answers nothing we sent may be forged.
+  if (origin == Origin::unsolicited || cls == NotifyClass::ignored) {
+    counters.bump(Count::ignored);
+    if (origin == Origin::unsolicited) counters.bump(Count::unsolicited);
+    return {ErrorAction::ignored, detail::point(now.ns), strikes};
+  }
+  if (cls == NotifyClass::retry_now) {
+    counters.bump(Count::retried_now);
+    return {ErrorAction::retry_now, detail::point(now.ns), strikes};
+  }
+  PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, now);
+  const bool awaiting_confirmation =
+      cls == NotifyClass::configuration && origin == Origin::answers_request &&
+      state.confirmations + 1u < policy_.unauthenticated_confirmations;
+  if (cls == NotifyClass::retry_later || awaiting_confirmation) {
+    return hold_for_retry(shard, state, awaiting_confirmation, now);
+  }
+  return honour_configuration_error(shard, state, now);
+}
+
+// A transient error, or an unauthenticated one not yet confirmed: a short hold (retry_delay)
+// that never shortens a longer window already open.
+IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, PeerState& state,
+                                                              bool awaiting_confirmation,
+                                                              const Now& now) noexcept {
+  detail::CounterSet& counters = shard.locked().counters;
+  if (awaiting_confirmation) {
+    ++state.confirmations;
+    state.last_failure = now.at;
+    counters.bump(Count::awaiting_confirmation);
+  }
+  const detail::Stamp until = detail::stamp(detail::window_end(now, policy_.retry_delay));
+  if (!state.sender_open(now.at) || detail::ahead(until, state.sender_until) > 0) {
+    state.sender_until = until;
+    if (state.sender_hold() != SenderHold::configuration) state.set_sender_hold(SenderHold::retry);
+  }
+  counters.bump(Count::retried_later);
+  return {ErrorAction::retry_later, detail::end_of(state.sender_until, now), state.sender_strikes};
+}
+
+// A configuration error, trusted or confirmed: T2, escalated with the sender's strikes. Several
+// in-flight requests failing together (one per CHILD_SA, say) are one failure: an open window is
+// not escalated again.
+IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard& shard,
+                                                                          PeerState& state,
+                                                                          const Now& now) noexcept {
+  shard.locked().counters.bump(Count::errors_honoured);
+  // The peer is confirmed to refuse this configuration: its later errors act at once, until a
+  // success, forgiveness, or a different configuration is sent.
+  state.confirmations = static_cast<std::uint8_t>(policy_.unauthenticated_confirmations - 1);
+  if (state.sender_open(now.at) && state.sender_hold() == SenderHold::configuration) {
+    return {ErrorAction::hold, detail::end_of(state.sender_until, now), state.sender_strikes};
+  }
+  state.sender_strikes = detail::add_strike(state.sender_strikes);
+  state.last_failure = now.at;
+  const detail::Stamp until = detail::stamp(detail::window_end(
+      now, window_length(shard, policy_.sender_window, state.sender_strikes)));
+  if (!state.sender_open(now.at) || detail::ahead(until, state.sender_until) > 0) {
+    state.sender_until = until;
+  }
+  state.set_sender_hold(SenderHold::configuration);
+  return {ErrorAction::hold, detail::end_of(state.sender_until, now), state.sender_strikes};
+}
+
+// ---- Success -----------------------------------------------------------------------------------
+
+IKEGUARD_INLINE void NegotiationGuard::on_established(const PeerKey& peer) noexcept {
+  const std::uint64_t hash = detail::peer_hash(keys_, peer);
+  Shard& shard = table_.shard_for(hash);
+  Shard::Writer writing(shard);
+  if (Table::Entry* entry = shard.find(hash)) shard.erase(entry);
+  shard.locked().counters.bump(Count::established);
+}
+
+// ---- Proposals: one decision, with or without the lock ----------------------------------------
+
+namespace detail {
+inline Count proposal_count(bool inbound, Verdict verdict) noexcept {
+  if (inbound) return verdict == Verdict::hold ? Count::dropped_inbound : Count::proceeded_inbound;
+  return verdict == Verdict::hold ? Count::held_outbound : Count::proceeded_outbound;
+}
+}  // namespace detail
+
+// Both proposal calls: decide_proposal() on the peer's state, answered without the lock when
+// that changes nothing, else under it, where the changed state is kept (a new entry for a
+// remembered proposal; none for a peer with nothing left to remember).
+IKEGUARD_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer, const Fingerprint& fingerprint,
+                                                    bool inbound) noexcept {
+  const std::uint64_t hash = detail::peer_hash(keys_, peer);
+  Shard& shard = table_.shard_for(hash);
+  shard.prefetch(hash);
+  const Now now(clock_.now());
+  if (Decision read; answer_without_lock(shard, hash, inbound, fingerprint, now, read)) return read;
+  Shard::Writer writing(shard);
+  keep_fresh(shard, now);
+  Table::Entry* entry = shard.find(hash);
+  PeerState state = entry != nullptr ? entry->value : PeerState{};
+  const detail::ProposalStep step = detail::decide_proposal(state, inbound, fingerprint, now, forgive_ms_);
+  if (entry != nullptr && state.idle(now.at)) shard.erase(entry);
+  else if (entry != nullptr) entry->value = state;
+  else if (!state.idle(now.at)) insert(shard, hash, now) = state;
+  detail::CounterSet& counters = shard.locked().counters;
+  if (step.lifted) counters.bump(Count::fingerprint_lifts);
+  counters.bump(detail::proposal_count(inbound, step.decision.verdict));
+  return step.decision;
+}
+
+// Most proposals change nothing: a peer not in the table, or one whose window holds it. Such an
+// answer is read as a seqlock reader (Shard::read) and decided on the copy; a writer in between,
+// or an answer that would change the entry, sends the call to the locked path, which decides
+// the same way on the entry itself. Threads that only read thus never write a shared cache
+// line; only this CPU's counters.
+IKEGUARD_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, std::uint64_t hash,
+                                                           bool inbound, const Fingerprint& fingerprint,
+                                                           const Now& now, Decision& decision) noexcept {
+  PeerState state;
+  const auto fresh = [&now](const ShardClock& clock) {
+    const Millis normalized = clock.normalized_at.load(std::memory_order_relaxed);
+    return now.ms - normalized < detail::normalize_every && now.ms >= normalized;
+  };
+  const Table::Read read = shard.read(hash, state, fresh);
+  if (read == Table::Read::contended) return false;
+  const PeerState before = state;
+  const detail::ProposalStep step = detail::decide_proposal(state, inbound, fingerprint, now, forgive_ms_);
+  const bool found = read == Table::Read::found;
+  if (!(state == before) || (found && state.idle(now.at))) return false;
+  decision = step.decision;
+  stripes_.here().add(detail::proposal_count(inbound, decision.verdict));
+  return true;
+}
+
+// ---- The table under the guard -----------------------------------------------------------------
+
+// A new entry for `hash` (absent), evicting into a full table: a protective entry's eviction
+// is counted.
+IKEGUARD_INLINE PeerState& NegotiationGuard::insert(Shard& shard, std::uint64_t hash,
+                                                    const Now& now) noexcept {
+  const Table::Inserted inserted = shard.insert(
+      hash, [&now](const PeerState& a, const PeerState& b) { return detail::evicts_before(a, b, now.at); });
+  if (inserted.evicted && inserted.victim.protective(now.at)) {
+    shard.locked().counters.bump(Count::evictions);
+  }
+  return inserted.entry->value;
+}
+
+IKEGUARD_INLINE Duration NegotiationGuard::window_length(Shard& shard, Duration base,
+                                                         std::uint32_t strikes) noexcept {
+  // max_window caps the sender's window; a receiver window shorter than the sender's keeps that
+  // proportion at the cap too, so a guarded sender's next attempt does not arrive while the
+  // receiver still drops (step C's T2 outlasting step B's T1, at every strike).
+  const double proportion = std::min(
+      1.0, static_cast<double>(base.count()) / static_cast<double>(policy_.sender_window.count()));
+  const double cap = static_cast<double>(policy_.max_window.count()) * proportion;
+  double length = static_cast<double>(base.count()) *
+                  std::pow(policy_.backoff, static_cast<double>(strikes > 0 ? strikes - 1 : 0));
+  if (!(length < cap)) length = cap;
+  if (policy_.jitter > 0.0) {
+    // A uniform factor in [1 - jitter, 1 + jitter).
+    const double unit = static_cast<double>(shard.locked().random.next()) / 4294967296.0;
+    length *= 1.0 + policy_.jitter * (2.0 * unit - 1.0);
+  }
+  return Duration(std::max<detail::Ticks>(1, static_cast<detail::Ticks>(length)));
+}
+
+// Under the shard's lock: at least every 2^29 ms (or when the clock went back) every entry is
+// rebased and settled, so no stamp ages past comparison however long the shard lay idle.
+IKEGUARD_INLINE void NegotiationGuard::keep_fresh(Shard& shard, const Now& now) const noexcept {
+  ShardLocked& locked = shard.locked();
+  const Millis normalized = shard.read_mostly().normalized_at.load(std::memory_order_relaxed);
+  if (now.ms - normalized >= detail::normalize_every || now.ms < normalized) {
+    const Millis reference = locked.last_seen;
+    shard.for_each([&](Table::Entry& entry) {
+      detail::rebase(entry.value, reference, now, window_cap_ms_, forgive_ms_);
+    });
+    shard.read_mostly().normalized_at.store(now.ms, std::memory_order_relaxed);
+  }
+  locked.last_seen = now.ms;
+}
+
+// ---- Construction ------------------------------------------------------------------------------
+
+namespace detail {
+constexpr std::size_t memory_alignment = 64;
+inline std::size_t align_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
+}  // namespace detail
+
+IKEGUARD_INLINE NegotiationGuard::NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock,
+                                                   Transport& transport) noexcept
+    : policy_(policy), clock_(clock), transport_(transport) {}
+
+IKEGUARD_INLINE NegotiationGuard::NegotiationGuard(const Policy& policy, Clock& clock,
+                                                   Transport& transport)
+    : policy_(policy), clock_(clock), transport_(transport) {
+  const Errc status = init(nullptr);
+  if (status == Errc::ok) return;
+#if IKEGUARD_HAS_EXCEPTIONS
+  if (status == Errc::out_of_memory) throw std::bad_alloc();
+  if (status == Errc::crypto_unavailable) throw std::runtime_error(message(status));
+  throw std::invalid_argument(message(status));
+#else
+  std::fprintf(stderr, "ikeguard: %s\n", message(status));
+  std::abort();
+#endif
+}
+
+IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::create(
+    const Policy& policy, Clock& clock, Transport& transport) noexcept {
+  if (const Errc invalid = validate(policy); invalid != Errc::ok) return invalid;
+  std::unique_ptr<NegotiationGuard> guard(
+      new (std::nothrow) NegotiationGuard(PrivateTag{}, policy, clock, transport));
+  if (!guard) return Errc::out_of_memory;
+  if (const Errc status = guard->init(nullptr); status != Errc::ok) return status;
+  return guard;
+}
+
+IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::create_restored(
+    const Policy& policy, Clock& clock, Transport& transport, const void* snapshot,
+    std::size_t size, const SnapshotKey& key, RestoreReport* report) noexcept {
+  auto made = create(policy, clock, transport);
+  if (!made) return made.error();
+  if (const Errc status = made.value()->restore(snapshot, size, key, report); status != Errc::ok) {
+    return status;
+  }
+  return std::move(made).value();
+}
+
+IKEGUARD_INLINE std::size_t NegotiationGuard::estimate_size(const Policy& policy) noexcept {
+  if (validate(policy) != Errc::ok) return 0;
+  return sizeof(NegotiationGuard) + alignof(NegotiationGuard) + detail::memory_alignment +
+         Table::layout(policy.max_peers).bytes + detail::Stripes::bytes();
+}
+
+IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buffer, std::size_t size,
+                                                                      const Policy& policy,
+                                                                      Clock& clock,
+                                                                      Transport& transport) noexcept {
+  if (const Errc invalid = validate(policy); invalid != Errc::ok) return invalid;
+  if (buffer == nullptr) return Errc::invalid_argument;
+  if (size < estimate_size(policy)) return Errc::buffer_too_small;
+  const auto start = reinterpret_cast<std::uintptr_t>(buffer);
+  const std::uintptr_t at = detail::align_up(start, alignof(NegotiationGuard));
+  const std::uintptr_t rest = detail::align_up(at + sizeof(NegotiationGuard), detail::memory_alignment);
+  auto* guard = new (reinterpret_cast<void*>(at)) NegotiationGuard(PrivateTag{}, policy, clock, transport);
+  if (const Errc status = guard->init(reinterpret_cast<void*>(rest)); status != Errc::ok) {
+    guard->~NegotiationGuard();
+    return status;
+  }
+  return guard;
+}
+
+IKEGUARD_INLINE Errc NegotiationGuard::init(void* memory) noexcept {
+  if (const Errc invalid = validate(policy_); invalid != Errc::ok) return invalid;
+  if (!detail::crypto_start()) return Errc::crypto_unavailable;
+  const std::size_t table_bytes = Table::layout(policy_.max_peers).bytes;
+  if (memory == nullptr) {
+    memory = detail::allocate_table_memory(table_bytes + detail::Stripes::bytes());
+    if (memory == nullptr) return Errc::out_of_memory;
+    owned_memory_.reset(memory);
+  }
+  detail::generate(keys_);
+  forgive_ms_ = detail::ceil_ms(policy_.forgive_after.count());
+  window_cap_ms_ = detail::ceil_ms(static_cast<detail::Ticks>(
+      static_cast<double>(policy_.max_window.count()) * (1.0 + policy_.jitter)));
+  table_.build(policy_.max_peers, memory);
+  stripes_.build(static_cast<unsigned char*>(memory) + table_bytes);
+  const Millis now = Now(clock_.now()).ms;
+  for (std::uint32_t i = 0; i < table_.shard_count(); ++i) {
+    table_.shard(i).read_mostly().normalized_at.store(now, std::memory_order_relaxed);
+    table_.shard(i).locked().last_seen = now;
+  }
+  return Errc::ok;
+}
+
+// The table and stripes end before owned_memory_, which holds them.
+IKEGUARD_INLINE NegotiationGuard::~NegotiationGuard() { detail::wipe(&keys_, sizeof keys_); }
+
+// ---- Snapshots ---------------------------------------------------------------------------------
+
+IKEGUARD_INLINE std::size_t NegotiationGuard::snapshot_bound() const noexcept {
+  return snapshot_format::size_for(policy_.max_peers);
+}
+
+// What an entry would say if it were looked at now, as a record.
+IKEGUARD_INLINE detail::SnapshotRecord NegotiationGuard::record_of(const PeerState& state,
+                                                                   std::uint64_t hash,
+                                                                   const Now& now) const noexcept {
+  const auto left = [&](bool open, detail::Stamp until) {
+    return open ? static_cast<std::uint32_t>(detail::ahead(until, now.at)) : std::uint32_t{0};
+  };
+  detail::SnapshotRecord record;
+  record.hash = hash;
+  record.sender_left = left(state.sender_open(now.at), state.sender_until);
+  record.receiver_left = left(state.receiver_open(now.at), state.receiver_until);
+  record.since_failure =
+      state.counted() ? static_cast<std::uint32_t>(detail::ahead(now.at, state.last_failure)) : 0u;
+  record.sender_fingerprint = state.sender_fingerprint;
+  record.receiver_fingerprint = state.receiver_fingerprint;
+  record.sender_strikes = state.sender_strikes;
+  record.receiver_strikes = state.receiver_strikes;
+  record.confirmations = state.confirmations;
+  record.hold = static_cast<std::uint8_t>(state.sender_hold());
+  return record;
+}
+
+// Entries worth a record now (settled and not idle); every shard locked and fresh.
+IKEGUARD_INLINE std::size_t NegotiationGuard::snapshot_entries(const Now& now) const noexcept {
+  std::size_t entries = 0;
+  for (std::uint32_t i = 0; i < table_.shard_count(); ++i) {
+    table_.shard(i).for_each([&](const Table::Entry& entry) {
+      PeerState state = entry.value;
+      state.settle(now.at, forgive_ms_);
+      if (!state.idle(now.at)) ++entries;
+    });
+  }
+  return entries;
+}
+
+IKEGUARD_INLINE Result<std::size_t> NegotiationGuard::snapshot(void* out, std::size_t size,
+                                                               const SnapshotKey& key) const noexcept {
+  if (out == nullptr) return Errc::invalid_argument;
+  const Now now(clock_.now());
+  const Table::AllWriters writing(table_);  // one consistent instant
+  for (std::uint32_t i = 0; i < table_.shard_count(); ++i) keep_fresh(table_.shard(i), now);
+  const std::size_t entries = snapshot_entries(now);
+  const std::size_t total = snapshot_format::size_for(entries);
+  if (size < total) return Errc::snapshot_buffer_too_small;
+
+  auto* p = static_cast<std::uint8_t*>(out);
+  detail::write_header(p, entries, keys_, key);
+  std::uint8_t* record = p + snapshot_format::header_size;
+  for (std::uint32_t i = 0; i < table_.shard_count(); ++i) {
+    table_.shard(i).for_each([&](const Table::Entry& entry) {
+      PeerState state = entry.value;
+      state.settle(now.at, forgive_ms_);
+      if (state.idle(now.at)) return;
+      detail::encode(record_of(state, entry.hash, now), record);
+      record += snapshot_format::record_size;
+    });
+  }
+  detail::seal(p, total, key);
+  return total;
+}
+
+namespace detail {
+// With more records than the table holds, the windows that end latest are kept: the smallest
+// end kept, and how many records ending exactly then are kept. Allocates the index.
+struct RestoreCut {
+  std::uint32_t threshold = 0;
+  std::size_t at_threshold = 0;
+
+  static Result<RestoreCut> of(const std::uint8_t* p, std::uint32_t count, std::size_t keep) noexcept {
+    RestoreCut cut;
+    cut.at_threshold = count;
+    if (count <= keep) return cut;
+    std::unique_ptr<std::uint32_t[]> ends(new (std::nothrow) std::uint32_t[count]);
+    if (!ends) return Errc::out_of_memory;
+    for (std::uint32_t i = 0; i < count; ++i) ends[i] = record_at(p, i).latest_end();
+    std::nth_element(ends.get(), ends.get() + (count - keep), ends.get() + count);
+    cut.threshold = ends[count - keep];
+    std::size_t above = 0;
+    for (std::uint32_t i = 0; i < count; ++i) above += ends[i] > cut.threshold ? std::size_t{1} : std::size_t{0};
+    cut.at_threshold = keep - above;
+    return cut;
+  }
+  bool keeps(std::uint32_t end) noexcept {
+    if (end < threshold || (end == threshold && at_threshold == 0)) return false;
+    if (end == threshold) --at_threshold;
+    return true;
+  }
+};
+}  // namespace detail
+
+// On a new guard (create_restored): checked in full, then the keys adopted and every kept
+// record inserted, its windows resuming from now.
+IKEGUARD_INLINE Errc NegotiationGuard::restore(const void* data, std::size_t size,
+                                               const SnapshotKey& key, RestoreReport* report) noexcept {
+  if (data == nullptr) return Errc::invalid_argument;
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  std::uint32_t count = 0;
+  if (const Errc refused = detail::check_snapshot(p, size, key, count); refused != Errc::ok) return refused;
+  auto cut = detail::RestoreCut::of(p, count, policy_.max_peers);
+  if (!cut) return cut.error();
+
+  const Now now(clock_.now());
+  const Table::AllWriters writing(table_);
+  for (std::uint32_t i = 0; i < table_.shard_count(); ++i) {
+    table_.shard(i).read_mostly().normalized_at.store(now.ms, std::memory_order_relaxed);
+    table_.shard(i).locked().last_seen = now.ms;
+  }
+  detail::read_keys(p, key, keys_);
+  RestoreReport done;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const detail::SnapshotRecord record = detail::record_at(p, i);
+    if (cut->keeps(record.latest_end())) restore_record(record, now, done);
+    else ++done.dropped;
+  }
+  done.restored = table_.size();
+  if (report != nullptr) *report = done;
+  return Errc::ok;
+}
+
+IKEGUARD_INLINE void NegotiationGuard::restore_record(const detail::SnapshotRecord& record,
+                                                      const Now& now, RestoreReport& report) noexcept {
+  Shard& shard = table_.shard_for(record.hash);
+  if (shard.find(record.hash) != nullptr) {  // snapshot() never writes a peer twice
+    ++report.dropped;
+    return;
+  }
+  const std::size_t before = table_.size();
+  PeerState& state = insert(shard, record.hash, now);
+  if (table_.size() == before) ++report.dropped;  // a shard full on its own evicted one
+  const auto capped = [this](std::uint32_t left) { return std::min<Millis>(Millis{left}, window_cap_ms_); };
+  if (record.sender_left != 0) {
+    state.sender_until = detail::stamp(now.ms + capped(record.sender_left));
+    state.set_sender_hold(static_cast<SenderHold>(record.hold));
+  }
+  if (record.receiver_left != 0) state.set_receiver(detail::stamp(now.ms + capped(record.receiver_left)));
+  // Longer ago than forgive_after is as good as forgive_after: the strikes lapse when next seen.
+  state.last_failure = detail::stamp(now.ms - std::min<Millis>(Millis{record.since_failure}, forgive_ms_));
+  state.sender_fingerprint = record.sender_fingerprint;
+  state.receiver_fingerprint = record.receiver_fingerprint;
+  state.sender_strikes = record.sender_strikes;
+  state.receiver_strikes = record.receiver_strikes;
+  state.confirmations = record.confirmations;
+}
+
+// ---- Fingerprints and counters -----------------------------------------------------------------
+
+IKEGUARD_INLINE Fingerprint NegotiationGuard::fingerprint(const void* data,
+                                                          std::size_t size) const noexcept {
+  return Fingerprint::from_value(detail::fingerprint_of(keys_, data, size));
+}
+
+IKEGUARD_INLINE Stats NegotiationGuard::stats() const noexcept {
+  Stats total;
+  const auto add = [&total](const detail::CounterSet& set) {
+#define IKEGUARD_STATS_ADD(name, help) total.name += set.get(Count::name);
+#define IKEGUARD_STATS_SKIP(name, help)
+    IKEGUARD_COUNTERS(IKEGUARD_STATS_ADD, IKEGUARD_STATS_SKIP)
+#undef IKEGUARD_STATS_ADD
+#undef IKEGUARD_STATS_SKIP
+  };
+  for (std::uint32_t i = 0; i < table_.shard_count(); ++i) add(table_.shard(i).locked().counters);
+  stripes_.for_each(add);
+  total.peers_tracked = table_.size();
+  total.capacity = policy_.max_peers;
+  total.table_bytes = sizeof(NegotiationGuard) + table_.bytes() + detail::Stripes::bytes();
+  return total;
+}
+
+}  // namespace ikeguard
