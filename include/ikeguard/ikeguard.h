@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>  // memset, for ikeguard_stats_init()
+#include <string.h>  // memset, which ikeguard_stats_init uses
 
 #ifdef __cplusplus
 extern "C" {
