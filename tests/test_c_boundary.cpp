@@ -102,6 +102,10 @@ TEST_CASE("ikeguard.h and the C++ headers can be used in one translation unit") 
   CHECK(same_type == &guard);
   CHECK(ikeguard_create(&guard, nullptr, nullptr, nullptr) == IKEGUARD_OK);
   CHECK(guard != nullptr);
+  ikeguard_stats stats = IKEGUARD_STATS_INIT;
+  CHECK(stats.struct_size == sizeof stats);
+  CHECK(ikeguard_get_stats(guard, &stats) == IKEGUARD_OK);
+  CHECK(stats.capacity == 65536);
   ikeguard_destroy(guard);
   CHECK(ikeguard_error_snapshot_malformed == -static_cast<int>(ikeguard::Errc::snapshot_malformed));
 }

@@ -375,6 +375,18 @@ static inline void ikeguard_stats_init(ikeguard_stats* stats) {
   stats->struct_size = sizeof *stats;
 }
 
+/// The same as an initializer: `ikeguard_stats stats = IKEGUARD_STATS_INIT;`.
+#ifdef __cplusplus
+#define IKEGUARD_STATS_INIT               \
+  ([]() noexcept {                        \
+    ikeguard_stats initial_{};            \
+    initial_.struct_size = sizeof initial_; \
+    return initial_;                      \
+  }())
+#else
+#define IKEGUARD_STATS_INIT {.struct_size = sizeof(ikeguard_stats)}
+#endif
+
 /// Fills *stats (see ikeguard_stats for what is written). Takes no lock.
 /// ikeguard_error_invalid_argument for a NULL argument, or a struct_size below 8 or above
 /// IKEGUARD_STRUCT_SIZE_MAX (nothing written).

@@ -216,6 +216,7 @@ static void test_stats_sizes(void) {
   const struct sockaddr_in peer = ipv4_peer("192.0.2.1", 500);
   ikeguard* guard = NULL;
   ikeguard_decision d;
+  ikeguard_stats from_initializer = IKEGUARD_STATS_INIT;
   uint64_t storage[25];  // aligned as the structs are
   unsigned char* const bytes = (unsigned char*)storage;
   const size_t bytes_size = sizeof storage;
@@ -230,6 +231,10 @@ static void test_stats_sizes(void) {
   ikeguard_on_outbound_proposal(guard, SA(peer), sizeof peer, 0, 0, &d);
   ikeguard_on_outbound_proposal(guard, SA(peer), sizeof peer, 0, 0, &d);
 
+  CHECK_EQ(from_initializer.struct_size, sizeof from_initializer);
+  CHECK_EQ(from_initializer.reserved + from_initializer.proceeded_outbound, 0);
+  CHECK_EQ(ikeguard_get_stats(guard, &from_initializer), IKEGUARD_OK);
+  CHECK_EQ(from_initializer.proceeded_outbound, 2);
   ikeguard_stats_init(&stats);
   CHECK_EQ(stats.struct_size, sizeof stats);
   CHECK_EQ(ikeguard_get_stats(guard, &stats), IKEGUARD_OK);
