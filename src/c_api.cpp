@@ -4,21 +4,20 @@
 // and no exception crosses it ({fmt}'s fmt-c.cc does the same).
 #include <ikeguard/ikeguard.h>
 
+#include "c_api_adapters.hpp"
+#include "c_api_structs.hpp"
+
 #include <ikeguard/guard.hpp>
 #include <ikeguard/wire/ikev1.hpp>
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/proposal.hpp>
 
-#include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <new>
-#include <type_traits>
 
 #include <netinet/in.h>
 #include <sodium.h>
@@ -28,357 +27,15 @@
 #  include <exception>
 #endif
 
+// The structs' rules and conversions (c_api_structs.hpp), the daemon's callbacks and addresses
+// (c_api_adapters.hpp): the shim's own helpers, used by every entry point below.
+using namespace ikeguard::c_api;
+
 namespace {
 
 namespace wire = ikeguard::wire;
 using ikeguard::Duration;
 using ikeguard::Errc;
-
-// The C enums mirror the C++ ones value for value, so converting is a cast after a range check.
-static_assert(IKEGUARD_MAX_NOTIFY_OVERRIDES == ikeguard::NotifyTable::max_overrides);
-static_assert(ikeguard_ikev1 == static_cast<int>(ikeguard::IkeVersion::v1));
-static_assert(ikeguard_ikev2 == static_cast<int>(ikeguard::IkeVersion::v2));
-static_assert(ikeguard_origin_authenticated == static_cast<int>(ikeguard::Origin::authenticated));
-static_assert(ikeguard_origin_answers_request ==
-              static_cast<int>(ikeguard::Origin::answers_request));
-static_assert(ikeguard_origin_unsolicited == static_cast<int>(ikeguard::Origin::unsolicited));
-static_assert(ikeguard_notify_configuration ==
-              static_cast<int>(ikeguard::NotifyClass::configuration));
-static_assert(ikeguard_notify_retry_now == static_cast<int>(ikeguard::NotifyClass::retry_now));
-static_assert(ikeguard_notify_retry_later == static_cast<int>(ikeguard::NotifyClass::retry_later));
-static_assert(ikeguard_notify_ignored == static_cast<int>(ikeguard::NotifyClass::ignored));
-static_assert(ikeguard_verdict_proceed == static_cast<int>(ikeguard::Verdict::proceed));
-static_assert(ikeguard_verdict_hold == static_cast<int>(ikeguard::Verdict::hold));
-static_assert(ikeguard_action_hold == static_cast<int>(ikeguard::ErrorAction::hold));
-static_assert(ikeguard_action_retry_now == static_cast<int>(ikeguard::ErrorAction::retry_now));
-static_assert(ikeguard_action_retry_later == static_cast<int>(ikeguard::ErrorAction::retry_later));
-static_assert(ikeguard_action_ignored == static_cast<int>(ikeguard::ErrorAction::ignored));
-static_assert(IKEGUARD_SNAPSHOT_KEY_BYTES == sizeof(ikeguard::SnapshotKey::bytes));
-
-// The layout of every struct in ikeguard.h is the contract: the same on every ABI (LP64, ILP32
-// with its 4-byte-aligned uint64_t, -fshort-enums), so each size and offset is pinned here.
-static_assert(sizeof(ikeguard_notice) == 24 && alignof(ikeguard_notice) <= 8);
-static_assert(offsetof(ikeguard_notice, version) == 0);
-static_assert(offsetof(ikeguard_notice, reserved) == 1);
-static_assert(offsetof(ikeguard_notice, type) == 2);
-static_assert(offsetof(ikeguard_notice, message_id) == 4);
-static_assert(offsetof(ikeguard_notice, initiator_spi) == 8);
-static_assert(offsetof(ikeguard_notice, responder_spi) == 16);
-
-static_assert(sizeof(ikeguard_notify_override) == 4);
-static_assert(offsetof(ikeguard_notify_override, version) == 0);
-static_assert(offsetof(ikeguard_notify_override, notify_class) == 1);
-static_assert(offsetof(ikeguard_notify_override, type) == 2);
-
-static_assert(sizeof(ikeguard_policy) == 216);
-static_assert(offsetof(ikeguard_policy, struct_size) == 0);
-static_assert(offsetof(ikeguard_policy, reserved0) == 4);
-static_assert(offsetof(ikeguard_policy, receiver_window_ms) == 8);
-static_assert(offsetof(ikeguard_policy, sender_window_ms) == 16);
-static_assert(offsetof(ikeguard_policy, backoff) == 24);
-static_assert(offsetof(ikeguard_policy, max_window_ms) == 32);
-static_assert(offsetof(ikeguard_policy, unauthenticated_confirmations) == 40);
-static_assert(offsetof(ikeguard_policy, reserved1) == 44);
-static_assert(offsetof(ikeguard_policy, retry_delay_ms) == 48);
-static_assert(offsetof(ikeguard_policy, jitter) == 56);
-static_assert(offsetof(ikeguard_policy, forgive_after_ms) == 64);
-static_assert(offsetof(ikeguard_policy, max_peers) == 72);
-static_assert(offsetof(ikeguard_policy, notify_override_count) == 80);
-static_assert(offsetof(ikeguard_policy, reserved2) == 84);
-static_assert(offsetof(ikeguard_policy, notify_overrides) == 88);
-static_assert(IKEGUARD_POLICY_MIN_SIZE == offsetof(ikeguard_policy, notify_override_count));
-static_assert(sizeof(double) == 8 && std::numeric_limits<double>::is_iec559);
-
-static_assert(sizeof(ikeguard_decision) == 16);
-static_assert(offsetof(ikeguard_decision, verdict) == 0);
-static_assert(offsetof(ikeguard_decision, reserved) == 1);
-static_assert(offsetof(ikeguard_decision, strikes) == 4);
-static_assert(offsetof(ikeguard_decision, until_ns) == 8);
-
-static_assert(sizeof(ikeguard_error_outcome) == 16);
-static_assert(offsetof(ikeguard_error_outcome, action) == 0);
-static_assert(offsetof(ikeguard_error_outcome, reserved) == 1);
-static_assert(offsetof(ikeguard_error_outcome, strikes) == 4);
-static_assert(offsetof(ikeguard_error_outcome, until_ns) == 8);
-
-static_assert(sizeof(ikeguard_restore_report) == 16);
-static_assert(offsetof(ikeguard_restore_report, restored) == 0);
-static_assert(offsetof(ikeguard_restore_report, dropped) == 8);
-
-// ikeguard_stats: the header, then one uint64_t per IKEGUARD_COUNTERS entry in list order, as
-// ikeguard::Stats holds them.
-constexpr std::size_t stats_header_size = 8;
-static_assert(offsetof(ikeguard_stats, struct_size) == 0);
-static_assert(offsetof(ikeguard_stats, reserved) == 4);
-enum class CounterIndex : std::size_t {
-#define IKEGUARD_C_COUNTER_INDEX(name, help) name,
-  IKEGUARD_COUNTERS(IKEGUARD_C_COUNTER_INDEX, IKEGUARD_C_COUNTER_INDEX)
-#undef IKEGUARD_C_COUNTER_INDEX
-  count
-};
-constexpr std::size_t counter_count = static_cast<std::size_t>(CounterIndex::count);
-#define IKEGUARD_C_COUNTER_OFFSET(name, help)                         \
-  static_assert(offsetof(ikeguard_stats, name) ==                      \
-                stats_header_size + 8 * static_cast<std::size_t>(CounterIndex::name)); \
-  static_assert(sizeof(ikeguard_stats::name) == 8);
-IKEGUARD_COUNTERS(IKEGUARD_C_COUNTER_OFFSET, IKEGUARD_C_COUNTER_OFFSET)
-#undef IKEGUARD_C_COUNTER_OFFSET
-static_assert(sizeof(ikeguard_stats) == stats_header_size + 8 * counter_count);
-static_assert(sizeof(ikeguard::Stats) == 8 * counter_count);
-static_assert(sizeof(ikeguard_stats) == 152);
-static_assert(IKEGUARD_STRUCT_SIZE_MAX >= sizeof(ikeguard_policy) &&
-              IKEGUARD_STRUCT_SIZE_MAX <= std::numeric_limits<std::uint32_t>::max());
-
-constexpr int code(Errc error) noexcept { return -static_cast<int>(error); }
-
-// A C clock's reading is capped here (2^62 ns, 146 years): a larger uint64_t would turn into a
-// negative time, and a time near the end of the range leaves no room to add a window to it.
-constexpr std::uint64_t clock_limit = std::uint64_t{1} << 62;
-
-class CClock final : public ikeguard::Clock {
- public:
-  explicit CClock(const ikeguard_clock& clock) noexcept : clock_(clock) {}
-  ikeguard::TimePoint now() const noexcept override {
-    const std::uint64_t ns = std::min(clock_.now(clock_.ctx), clock_limit);
-    return ikeguard::TimePoint(Duration(static_cast<Duration::rep>(ns)));
-  }
-
- private:
-  ikeguard_clock clock_;
-};
-
-/// The peer as the daemon's sockets see it: sockaddr_in or sockaddr_in6.
-struct SocketAddress {
-  sockaddr_storage storage{};
-  std::size_t length = 0;
-};
-
-SocketAddress to_sockaddr(const ikeguard::PeerKey& peer) noexcept {
-  SocketAddress out;
-  if (peer.family() == ikeguard::PeerKey::Family::ipv4) {
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_port = htons(peer.port());
-    std::memcpy(&in.sin_addr, peer.address().data(), 4);
-    std::memcpy(&out.storage, &in, sizeof in);
-    out.length = sizeof in;
-  } else {
-    sockaddr_in6 in6{};
-    in6.sin6_family = AF_INET6;
-    in6.sin6_port = htons(peer.port());
-    std::memcpy(&in6.sin6_addr, peer.address().data(), 16);
-    std::memcpy(&out.storage, &in6, sizeof in6);
-    out.length = sizeof in6;
-  }
-  return out;
-}
-
-ikeguard_notice to_c(const ikeguard::Notice& notice) noexcept {
-  ikeguard_notice out{};
-  out.version = static_cast<std::uint8_t>(notice.version);
-  out.type = notice.type;
-  out.initiator_spi = notice.initiator_spi;
-  out.responder_spi = notice.responder_spi;
-  out.message_id = notice.message_id;
-  return out;
-}
-
-class CTransport final : public ikeguard::Transport {
- public:
-  explicit CTransport(const ikeguard_transport* transport) noexcept {
-    if (transport != nullptr) transport_ = *transport;
-  }
-  void send_notice(const ikeguard::PeerKey& peer, const ikeguard::Notice& notice) override {
-    if (transport_.send_notice == nullptr) return;
-    const SocketAddress address = to_sockaddr(peer);
-    const ikeguard_notice c_notice = to_c(notice);
-    transport_.send_notice(transport_.ctx, reinterpret_cast<const sockaddr*>(&address.storage),
-                           address.length, peer.scope(), &c_notice);
-  }
-
- private:
-  ikeguard_transport transport_{};
-};
-
-bool valid_version(int version) noexcept {
-  return version == ikeguard_ikev1 || version == ikeguard_ikev2;
-}
-
-bool valid_class(int notify_class) noexcept {
-  return notify_class >= ikeguard_notify_configuration && notify_class <= ikeguard_notify_ignored;
-}
-
-/// The C++ notice; false for an unknown IKE version.
-bool to_notice(const ikeguard_notice& in, ikeguard::Notice& out) noexcept {
-  const int version = in.version;
-  if (!valid_version(version)) return false;
-  out = ikeguard::Notice{static_cast<ikeguard::IkeVersion>(version), in.type, in.initiator_spi,
-                         in.responder_spi, in.message_id};
-  return true;
-}
-
-/// Milliseconds to the C++ duration; false when it does not fit (more than 2^63 - 1 ns).
-bool to_duration(std::uint64_t ms, Duration& out) noexcept {
-  constexpr auto most =
-      static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max() / 1000000);
-  if (ms > most) return false;
-  out = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(ms));
-  return true;
-}
-
-std::uint64_t to_ms(Duration duration) noexcept {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
-}
-
-// A policy's struct_size is read in steps of whole fields (ikeguard.h): the fields up to
-// max_peers are one step (IKEGUARD_POLICY_MIN_SIZE), the notify overrides the next.
-constexpr std::size_t policy_steps[] = {IKEGUARD_POLICY_MIN_SIZE, sizeof(ikeguard_policy)};
-
-/// The bytes of a caller's policy this library reads: the largest step inside struct_size.
-std::size_t known_policy_bytes(std::size_t struct_size) noexcept {
-  std::size_t known = 0;
-  for (const std::size_t step : policy_steps) {
-    if (step <= struct_size) known = step;
-  }
-  return known;
-}
-
-bool all_zero(const unsigned char* bytes, std::size_t size) noexcept {
-  return std::all_of(bytes, bytes + size, [](unsigned char byte) { return byte == 0; });
-}
-
-ikeguard_policy default_policy() noexcept {
-  const ikeguard::Policy defaults;
-  ikeguard_policy policy{};
-  policy.struct_size = sizeof policy;
-  policy.receiver_window_ms = to_ms(defaults.receiver_window);
-  policy.sender_window_ms = to_ms(defaults.sender_window);
-  policy.backoff = defaults.backoff;
-  policy.max_window_ms = to_ms(defaults.max_window);
-  policy.unauthenticated_confirmations = defaults.unauthenticated_confirmations;
-  policy.retry_delay_ms = to_ms(defaults.retry_delay);
-  policy.jitter = defaults.jitter;
-  policy.forgive_after_ms = to_ms(defaults.forgive_after);
-  policy.max_peers = defaults.max_peers;
-  policy.notify_override_count = 0;
-  return policy;
-}
-
-/// The caller's policy as this library's struct: the fields inside its struct_size, defaults
-/// for the rest. invalid_argument for a struct_size outside the rules, a non-zero byte in a tail
-/// this library does not know, or a non-zero reserved field.
-int read_policy(const ikeguard_policy& in, ikeguard_policy& out) noexcept {
-  const std::size_t size = in.struct_size;
-  if (size < IKEGUARD_POLICY_MIN_SIZE || size > IKEGUARD_STRUCT_SIZE_MAX) {
-    return code(Errc::invalid_argument);
-  }
-  const auto* bytes = reinterpret_cast<const unsigned char*>(&in);
-  if (size > sizeof(ikeguard_policy) &&
-      !all_zero(bytes + sizeof(ikeguard_policy), size - sizeof(ikeguard_policy))) {
-    return code(Errc::invalid_argument);
-  }
-  out = default_policy();
-  std::memcpy(&out, bytes, known_policy_bytes(size));
-  out.struct_size = sizeof out;
-  if (out.reserved0 != 0 || out.reserved1 != 0 || out.reserved2 != 0) {
-    return code(Errc::invalid_argument);
-  }
-  return IKEGUARD_OK;
-}
-
-/// The C++ policy: invalid_argument as read_policy() says, or the code of the first invalid
-/// field in declaration order.
-int to_policy(const ikeguard_policy& caller, ikeguard::Policy& out) noexcept {
-  ikeguard_policy in;
-  if (const int status = read_policy(caller, in); status != IKEGUARD_OK) return status;
-  ikeguard::Policy policy;
-  // A duration too long for the C++ type becomes zero: refused at its own field, in order.
-  const auto duration = [](std::uint64_t ms) {
-    Duration converted{};
-    return to_duration(ms, converted) ? converted : Duration::zero();
-  };
-  policy.receiver_window = duration(in.receiver_window_ms);
-  policy.sender_window = duration(in.sender_window_ms);
-  policy.backoff = in.backoff;
-  policy.max_window = duration(in.max_window_ms);
-  policy.unauthenticated_confirmations = in.unauthenticated_confirmations;
-  policy.retry_delay = duration(in.retry_delay_ms);
-  policy.jitter = in.jitter;
-  policy.forgive_after = duration(in.forgive_after_ms);
-  // Beyond the limit is refused as max_peers; min() keeps it so where size_t is 32 bits.
-  policy.max_peers = static_cast<std::size_t>(
-      std::min<std::uint64_t>(in.max_peers, std::uint64_t{ikeguard::max_peers_limit} + 1));
-  if (const Errc invalid = ikeguard::validate(policy); invalid != Errc::ok) return code(invalid);
-
-  if (in.notify_override_count > IKEGUARD_MAX_NOTIFY_OVERRIDES) {
-    return code(Errc::invalid_argument);
-  }
-  for (std::size_t i = 0; i < in.notify_override_count; ++i) {
-    const ikeguard_notify_override& o = in.notify_overrides[i];
-    if (!valid_version(o.version) || !valid_class(o.notify_class)) {
-      return code(Errc::invalid_argument);
-    }
-    policy.notify_classes.set(static_cast<ikeguard::IkeVersion>(o.version), o.type,
-                              static_cast<ikeguard::NotifyClass>(o.notify_class));
-  }
-  out = policy;
-  return IKEGUARD_OK;
-}
-
-/// to_policy() of a policy that may be NULL (the defaults).
-int to_policy_or_defaults(const ikeguard_policy* in, ikeguard::Policy& out) noexcept {
-  if (in == nullptr) {
-    out = ikeguard::Policy{};
-    return IKEGUARD_OK;
-  }
-  return to_policy(*in, out);
-}
-
-/// The peer key from what the daemon's socket gave it.
-int to_peer(const sockaddr* address, std::size_t length, std::uint32_t scope,
-            ikeguard::PeerKey& out) noexcept {
-  if (address == nullptr) return code(Errc::invalid_argument);
-  // Read the family only from a buffer long enough to hold it.
-  if (length < offsetof(sockaddr, sa_family) + sizeof(sa_family_t)) {
-    return code(Errc::unsupported_address_family);
-  }
-  const auto peer = ikeguard::PeerKey::from_sockaddr(address, length, scope);
-  if (!peer) return code(Errc::unsupported_address_family);
-  out = *peer;
-  return IKEGUARD_OK;
-}
-
-std::uint64_t to_ns(ikeguard::TimePoint time) noexcept {
-  const Duration::rep ns = time.time_since_epoch().count();
-  return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
-}
-
-void to_c(const ikeguard::Decision& in, ikeguard_decision& out) noexcept {
-  out = ikeguard_decision{};
-  out.verdict = static_cast<std::uint8_t>(in.verdict);
-  out.strikes = in.strikes;
-  out.until_ns = to_ns(in.until);
-}
-
-void to_c(const ikeguard::ErrorOutcome& in, ikeguard_error_outcome& out) noexcept {
-  out = ikeguard_error_outcome{};
-  out.action = static_cast<std::uint8_t>(in.action);
-  out.strikes = in.strikes;
-  out.until_ns = to_ns(in.until);
-}
-
-void fail_open(ikeguard_decision* decision) noexcept {
-  if (decision == nullptr) return;
-  *decision = ikeguard_decision{};
-  decision->verdict = ikeguard_verdict_proceed;
-}
-
-void fail_open(ikeguard_error_outcome* outcome) noexcept {
-  if (outcome == nullptr) return;
-  *outcome = ikeguard_error_outcome{};
-  outcome->action = ikeguard_action_ignored;
-}
 
 /// Runs `body`; an exception that escapes it becomes a code here, at the boundary.
 template <class Body>
@@ -780,25 +437,7 @@ IKEGUARD_API int ikeguard_on_established(ikeguard_handle* guard, const struct so
 
 IKEGUARD_API int ikeguard_get_stats(const ikeguard_handle* guard, ikeguard_stats* stats) {
   if (guard == nullptr || stats == nullptr) return code(Errc::invalid_argument);
-  const std::size_t size = stats->struct_size;
-  if (size < stats_header_size || size > IKEGUARD_STRUCT_SIZE_MAX) {
-    return code(Errc::invalid_argument);
-  }
-  const ikeguard::Stats counted = guard->guard->stats();
-  ikeguard_stats full{};
-  full.struct_size = stats->struct_size;
-  full.reserved = stats->reserved;
-#define IKEGUARD_C_COPY_COUNTER(name, help) full.name = counted.name;
-  IKEGUARD_COUNTERS(IKEGUARD_C_COPY_COUNTER, IKEGUARD_C_COPY_COUNTER)
-#undef IKEGUARD_C_COPY_COUNTER
-  // The counters that end inside struct_size, then zeros up to it: never a byte past it.
-  const std::size_t whole_counters =
-      std::min(counter_count, (size - stats_header_size) / sizeof(std::uint64_t));
-  const std::size_t written = stats_header_size + whole_counters * sizeof(std::uint64_t);
-  auto* bytes = reinterpret_cast<unsigned char*>(stats);
-  std::memcpy(bytes, &full, written);
-  std::memset(bytes + written, 0, size - written);
-  return IKEGUARD_OK;
+  return write_stats(guard->guard->stats(), *stats);
 }
 
 IKEGUARD_API size_t ikeguard_snapshot_bound(const ikeguard_handle* guard) {

@@ -133,7 +133,7 @@ typedef struct ikeguard_notify_override {
 /// - below IKEGUARD_POLICY_MIN_SIZE or above IKEGUARD_STRUCT_SIZE_MAX, or a non-zero
 ///   `reserved` field: ikeguard_error_invalid_argument.
 typedef struct ikeguard_policy {
-  uint32_t struct_size;                    ///< sizeof(ikeguard_policy); set by ikeguard_policy_init()
+  uint32_t struct_size;                    ///< sizeof(ikeguard_policy): ikeguard_policy_init()
   uint32_t reserved0;                      ///< 0
   uint64_t receiver_window_ms;             ///< T1: drop a rejected peer's proposals; 30000
   uint64_t sender_window_ms;               ///< T2: hold proposals after a config error; 60000

@@ -178,8 +178,9 @@ int main(void) {
   CHECK_EQ(s.notices_sent + s.errors_honoured, 0);
 
   // Without a report, and with the defaults (NULL policy and clock): restored all the same.
-  CHECK_EQ(ikeguard_create_restored(&restarted, NULL, NULL, NULL, buffer, written, daemon_key, NULL),
-           IKEGUARD_OK);
+  CHECK_EQ(
+      ikeguard_create_restored(&restarted, NULL, NULL, NULL, buffer, written, daemon_key, NULL),
+      IKEGUARD_OK);
   CHECK(restarted != NULL);
   CHECK_EQ(ikeguard_get_stats(restarted, &s), IKEGUARD_OK);
   CHECK_EQ(s.peers_tracked, 2);

@@ -96,8 +96,12 @@ static const unsigned char snapshot_key[IKEGUARD_SNAPSHOT_KEY_BYTES] = {7};
 
 // An IKEv1 Main Mode first message: what ikeguard_fingerprint_message() reads.
 static const unsigned char ikev1_message[44] = {
-    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x10, 2, 0, 0, 0,
-    0,    0,    0,    0,    0,    44,   0,    0,    0, 16, 0, 0, 0, 1, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd};
+    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,   // initiator cookie
+    0,    0,    0,    0,    0,    0,    0,    0,      // responder cookie
+    1,    0x10, 2,    0,                              // SA first; 1.0; Main Mode; in the clear
+    0,    0,    0,    0,    0,    0,    0,    44,     // message ID, length
+    0,    0,    0,    16,                             // SA payload, the last
+    0,    0,    0,    1,    0,    0,    0,    1,    0xaa, 0xbb, 0xcc, 0xdd};  // its body
 
 /// What the run saw, checked after it: checks and their messages may allocate.
 typedef struct results {

@@ -102,7 +102,10 @@ int ikeguard_create(ikeguard_handle** out, const ikeguard_policy* policy,
 size_t ikeguard_estimate_size(const ikeguard_policy* policy);
 void ikeguard_destroy(ikeguard_handle* guard);
 
-typedef enum ikeguard_verdict { ikeguard_verdict_proceed = 0, ikeguard_verdict_hold = 1 } ikeguard_verdict;
+typedef enum ikeguard_verdict {
+  ikeguard_verdict_proceed = 0,
+  ikeguard_verdict_hold = 1
+} ikeguard_verdict;
 
 typedef struct ikeguard_decision {
   uint8_t verdict;
