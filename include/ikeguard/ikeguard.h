@@ -353,15 +353,15 @@ IKEGUARD_API int ikeguard_on_established(ikeguard_handle* guard, const struct so
 
 // --- Counters -----------------------------------------------------------------------------
 
-/// Counters since creation (docs/c-api.md), each exact once the calls it counts
-/// have returned: one uint64_t per entry of IKEGUARD_COUNTERS (<ikeguard/counters.h>, which
-/// says what each counts), in its order; new counters are only ever added at the end. A
-/// versioned struct (152 bytes in this release): set struct_size with ikeguard_stats_init().
+/// Counters since creation (docs/c-api.md), each exact once the calls it counts have returned:
+/// one uint64_t per entry of IKEGUARD_COUNTERS (<ikeguard/counters.h>, which says what each
+/// counts), in its order; new counters are only ever added at the end. A versioned struct (152
+/// bytes in this release): set struct_size with ikeguard_stats_init() or IKEGUARD_STATS_INIT.
 /// ikeguard_get_stats() writes at most struct_size bytes: the counters that end inside it, and
 /// zeros for any bytes it does not know (counters of a newer header read 0).
 typedef struct ikeguard_stats {
   uint32_t struct_size;  ///< sizeof(ikeguard_stats); set by ikeguard_stats_init()
-  uint32_t reserved;
+  uint32_t reserved;     ///< left as it is
 #define IKEGUARD_C_STATS_MEMBER_(name, help) uint64_t name;
   IKEGUARD_COUNTERS(IKEGUARD_C_STATS_MEMBER_, IKEGUARD_C_STATS_MEMBER_)
 #undef IKEGUARD_C_STATS_MEMBER_
@@ -377,11 +377,11 @@ static inline void ikeguard_stats_init(ikeguard_stats* stats) {
 
 /// The same as an initializer: `ikeguard_stats stats = IKEGUARD_STATS_INIT;`.
 #ifdef __cplusplus
-#define IKEGUARD_STATS_INIT               \
-  ([]() noexcept {                        \
-    ikeguard_stats initial_{};            \
+#define IKEGUARD_STATS_INIT                 \
+  ([]() noexcept {                          \
+    ikeguard_stats initial_{};              \
     initial_.struct_size = sizeof initial_; \
-    return initial_;                      \
+    return initial_;                        \
   }())
 #else
 #define IKEGUARD_STATS_INIT {.struct_size = sizeof(ikeguard_stats)}
