@@ -60,7 +60,7 @@ static int daemon_initiate(const struct sockaddr_in* peer, const char* proposal)
 // Got an error notify answering our IKE_SA_INIT: in the clear, matching our SPI and message ID.
 static void daemon_got_error(const struct sockaddr_in* peer, uint16_t type, uint64_t spi) {
   static const char* const actions[] = {"hold", "retry now", "retry later", "ignored"};
-  const ikeguard_notice notice = {ikeguard_ikev2, type, spi, 0, 0};
+  const ikeguard_notice notice = {.version = ikeguard_ikev2, .type = type, .initiator_spi = spi};
   ikeguard_error_outcome outcome;
   ikeguard_on_inbound_error(guard, (const struct sockaddr*)peer, sizeof *peer, 0, &notice,
                             ikeguard_origin_answers_request, &outcome);
@@ -81,7 +81,8 @@ static int daemon_got_ike_sa_init(const struct sockaddr_in* peer, const char* pr
 
 // Rejecting that request: the guard sends the notify once and opens T1.
 static void daemon_reject(const struct sockaddr_in* peer, const char* proposal, uint64_t spi) {
-  const ikeguard_notice notice = {ikeguard_ikev2, NO_PROPOSAL_CHOSEN, spi, 0, 0};
+  const ikeguard_notice notice = {
+      .version = ikeguard_ikev2, .type = NO_PROPOSAL_CHOSEN, .initiator_spi = spi};
   const uint64_t config = ikeguard_fingerprint(guard, proposal, strlen(proposal));
   ikeguard_decision decision;
   ikeguard_on_local_rejection(guard, (const struct sockaddr*)peer, sizeof *peer, 0, &notice, config,
@@ -114,6 +115,7 @@ int main(void) {
   int sent = 0, processed = 0, status, ok;
 
   ikeguard_policy_init(&policy);
+  ikeguard_stats_init(&stats);
   policy.jitter = 0;  // round numbers for this demo; keep the default jitter in a daemon
   status = ikeguard_create(&guard, &policy, &clock, &transport);
   if (status != IKEGUARD_OK) {

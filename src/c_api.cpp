@@ -4,21 +4,20 @@
 // and no exception crosses it ({fmt}'s fmt-c.cc does the same).
 #include <ikeguard/ikeguard.h>
 
+#include "c_api_adapters.hpp"
+#include "c_api_structs.hpp"
+
 #include <ikeguard/guard.hpp>
 #include <ikeguard/wire/ikev1.hpp>
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/proposal.hpp>
 
-#include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <new>
-#include <type_traits>
 
 #include <netinet/in.h>
 #include <sodium.h>
@@ -28,210 +27,15 @@
 #  include <exception>
 #endif
 
+// The structs' rules and conversions (c_api_structs.hpp), the daemon's callbacks and addresses
+// (c_api_adapters.hpp): the shim's own helpers, used by every entry point below.
+using namespace ikeguard::c_api;
+
 namespace {
 
 namespace wire = ikeguard::wire;
 using ikeguard::Duration;
 using ikeguard::Errc;
-
-// The C enums mirror the C++ ones value for value, so converting is a cast after a range check.
-static_assert(IKEGUARD_MAX_NOTIFY_OVERRIDES == ikeguard::NotifyTable::max_overrides);
-static_assert(ikeguard_ikev1 == static_cast<int>(ikeguard::IkeVersion::v1));
-static_assert(ikeguard_ikev2 == static_cast<int>(ikeguard::IkeVersion::v2));
-static_assert(ikeguard_origin_authenticated == static_cast<int>(ikeguard::Origin::authenticated));
-static_assert(ikeguard_origin_answers_request ==
-              static_cast<int>(ikeguard::Origin::answers_request));
-static_assert(ikeguard_origin_unsolicited == static_cast<int>(ikeguard::Origin::unsolicited));
-static_assert(ikeguard_notify_configuration ==
-              static_cast<int>(ikeguard::NotifyClass::configuration));
-static_assert(ikeguard_notify_retry_now == static_cast<int>(ikeguard::NotifyClass::retry_now));
-static_assert(ikeguard_notify_retry_later == static_cast<int>(ikeguard::NotifyClass::retry_later));
-static_assert(ikeguard_notify_ignored == static_cast<int>(ikeguard::NotifyClass::ignored));
-static_assert(ikeguard_verdict_proceed == static_cast<int>(ikeguard::Verdict::proceed));
-static_assert(ikeguard_verdict_hold == static_cast<int>(ikeguard::Verdict::hold));
-static_assert(ikeguard_action_hold == static_cast<int>(ikeguard::ErrorAction::hold));
-static_assert(ikeguard_action_retry_now == static_cast<int>(ikeguard::ErrorAction::retry_now));
-static_assert(ikeguard_action_retry_later == static_cast<int>(ikeguard::ErrorAction::retry_later));
-static_assert(ikeguard_action_ignored == static_cast<int>(ikeguard::ErrorAction::ignored));
-static_assert(IKEGUARD_SNAPSHOT_KEY_BYTES == sizeof(ikeguard::SnapshotKey::bytes));
-
-constexpr int code(Errc error) noexcept { return -static_cast<int>(error); }
-
-// A C clock's reading is capped here (2^62 ns, 146 years): a larger uint64_t would turn into a
-// negative time, and a time near the end of the range leaves no room to add a window to it.
-constexpr std::uint64_t clock_limit = std::uint64_t{1} << 62;
-
-class CClock final : public ikeguard::Clock {
- public:
-  explicit CClock(const ikeguard_clock& clock) noexcept : clock_(clock) {}
-  ikeguard::TimePoint now() const noexcept override {
-    const std::uint64_t ns = std::min(clock_.now(clock_.ctx), clock_limit);
-    return ikeguard::TimePoint(Duration(static_cast<Duration::rep>(ns)));
-  }
-
- private:
-  ikeguard_clock clock_;
-};
-
-/// The peer as the daemon's sockets see it: sockaddr_in or sockaddr_in6.
-struct SocketAddress {
-  sockaddr_storage storage{};
-  std::size_t length = 0;
-};
-
-SocketAddress to_sockaddr(const ikeguard::PeerKey& peer) noexcept {
-  SocketAddress out;
-  if (peer.family() == ikeguard::PeerKey::Family::ipv4) {
-    sockaddr_in in{};
-    in.sin_family = AF_INET;
-    in.sin_port = htons(peer.port());
-    std::memcpy(&in.sin_addr, peer.address().data(), 4);
-    std::memcpy(&out.storage, &in, sizeof in);
-    out.length = sizeof in;
-  } else {
-    sockaddr_in6 in6{};
-    in6.sin6_family = AF_INET6;
-    in6.sin6_port = htons(peer.port());
-    std::memcpy(&in6.sin6_addr, peer.address().data(), 16);
-    std::memcpy(&out.storage, &in6, sizeof in6);
-    out.length = sizeof in6;
-  }
-  return out;
-}
-
-ikeguard_notice to_c(const ikeguard::Notice& notice) noexcept {
-  ikeguard_notice out{};
-  out.version = static_cast<ikeguard_ike_version>(notice.version);
-  out.type = notice.type;
-  out.initiator_spi = notice.initiator_spi;
-  out.responder_spi = notice.responder_spi;
-  out.message_id = notice.message_id;
-  return out;
-}
-
-class CTransport final : public ikeguard::Transport {
- public:
-  explicit CTransport(const ikeguard_transport* transport) noexcept {
-    if (transport != nullptr) transport_ = *transport;
-  }
-  void send_notice(const ikeguard::PeerKey& peer, const ikeguard::Notice& notice) override {
-    if (transport_.send_notice == nullptr) return;
-    const SocketAddress address = to_sockaddr(peer);
-    const ikeguard_notice c_notice = to_c(notice);
-    transport_.send_notice(transport_.ctx, reinterpret_cast<const sockaddr*>(&address.storage),
-                           address.length, peer.scope(), &c_notice);
-  }
-
- private:
-  ikeguard_transport transport_{};
-};
-
-/// The integer a C enum field or argument holds. C callers may store any int in one; reading it
-/// as the enum type in C++ would be undefined for values outside the enumeration.
-template <class Enum>
-int raw(const Enum& value) noexcept {
-  std::underlying_type_t<Enum> bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return static_cast<int>(bits);
-}
-
-bool valid_version(int version) noexcept {
-  return version == ikeguard_ikev1 || version == ikeguard_ikev2;
-}
-
-bool valid_class(int notify_class) noexcept {
-  return notify_class >= ikeguard_notify_configuration && notify_class <= ikeguard_notify_ignored;
-}
-
-/// The C++ notice; false for an unknown IKE version.
-bool to_notice(const ikeguard_notice& in, ikeguard::Notice& out) noexcept {
-  const int version = raw(in.version);
-  if (!valid_version(version)) return false;
-  out = ikeguard::Notice{static_cast<ikeguard::IkeVersion>(version), in.type, in.initiator_spi,
-                         in.responder_spi, in.message_id};
-  return true;
-}
-
-/// Milliseconds to the C++ duration; false when it does not fit (more than 2^63 - 1 ns).
-bool to_duration(std::uint64_t ms, Duration& out) noexcept {
-  constexpr auto most =
-      static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max() / 1000000);
-  if (ms > most) return false;
-  out = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(ms));
-  return true;
-}
-
-std::uint64_t to_ms(Duration duration) noexcept {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
-}
-
-/// The C++ policy, or the code of the first invalid field in declaration order.
-int to_policy(const ikeguard_policy& in, ikeguard::Policy& out) noexcept {
-  ikeguard::Policy policy;
-  // A duration too long for the C++ type becomes zero: refused at its own field, in order.
-  const auto duration = [](std::uint64_t ms) {
-    Duration converted{};
-    return to_duration(ms, converted) ? converted : Duration::zero();
-  };
-  policy.receiver_window = duration(in.receiver_window_ms);
-  policy.sender_window = duration(in.sender_window_ms);
-  policy.backoff = in.backoff;
-  policy.max_window = duration(in.max_window_ms);
-  policy.unauthenticated_confirmations = in.unauthenticated_confirmations;
-  policy.retry_delay = duration(in.retry_delay_ms);
-  policy.jitter = in.jitter;
-  policy.forgive_after = duration(in.forgive_after_ms);
-  policy.max_peers = in.max_peers;
-  if (const Errc invalid = ikeguard::validate(policy); invalid != Errc::ok) return code(invalid);
-
-  if (in.notify_override_count > IKEGUARD_MAX_NOTIFY_OVERRIDES) {
-    return code(Errc::invalid_argument);
-  }
-  for (std::size_t i = 0; i < in.notify_override_count; ++i) {
-    const ikeguard_notify_override& o = in.notify_overrides[i];
-    const int version = raw(o.version);
-    const int notify_class = raw(o.notify_class);
-    if (!valid_version(version) || !valid_class(notify_class)) return code(Errc::invalid_argument);
-    policy.notify_classes.set(static_cast<ikeguard::IkeVersion>(version), o.type,
-                              static_cast<ikeguard::NotifyClass>(notify_class));
-  }
-  out = policy;
-  return IKEGUARD_OK;
-}
-
-/// The peer key from what the daemon's socket gave it.
-int to_peer(const sockaddr* address, std::size_t length, std::uint32_t scope,
-            ikeguard::PeerKey& out) noexcept {
-  if (address == nullptr) return code(Errc::invalid_argument);
-  // Read the family only from a buffer long enough to hold it.
-  if (length < offsetof(sockaddr, sa_family) + sizeof(sa_family_t)) {
-    return code(Errc::unsupported_address_family);
-  }
-  const auto peer = ikeguard::PeerKey::from_sockaddr(address, length, scope);
-  if (!peer) return code(Errc::unsupported_address_family);
-  out = *peer;
-  return IKEGUARD_OK;
-}
-
-std::uint64_t to_ns(ikeguard::TimePoint time) noexcept {
-  const Duration::rep ns = time.time_since_epoch().count();
-  return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
-}
-
-void to_c(const ikeguard::Decision& in, ikeguard_decision& out) noexcept {
-  out.verdict = static_cast<ikeguard_verdict>(in.verdict);
-  out.until_ns = to_ns(in.until);
-  out.strikes = in.strikes;
-}
-
-void fail_open(ikeguard_decision* decision) noexcept {
-  if (decision != nullptr) *decision = ikeguard_decision{ikeguard_verdict_proceed, 0, 0};
-}
-
-void fail_open(ikeguard_error_outcome* outcome) noexcept {
-  if (outcome != nullptr) *outcome = ikeguard_error_outcome{ikeguard_action_ignored, 0, 0};
-}
 
 /// Runs `body`; an exception that escapes it becomes a code here, at the boundary.
 template <class Body>
@@ -280,12 +84,21 @@ wire::Bytes offered_bytes(wire::Bytes message, wire::MutableBytes scratch) noexc
 
 }  // namespace
 
-/// The handle (`ikeguard` in C): the guard and the adapters it holds references to.
+/// The handle (`ikeguard` in C): the adapters the guard holds references to, then the guard.
+/// From ikeguard_create() both are allocated; from ikeguard_create_in() both live in the
+/// caller's buffer, the handle first, so the adapters outlive the guard built after them.
 struct ikeguard_handle {
-  ikeguard_handle(const ikeguard_clock* c_clock, const ikeguard_transport* c_transport) noexcept
+  ikeguard_handle(const ikeguard_clock* c_clock, const ikeguard_transport* c_transport,
+                  bool in_buffer) noexcept
       : custom_clock(c_clock != nullptr ? *c_clock : ikeguard_clock{}),
         uses_custom_clock(c_clock != nullptr),
+        in_caller_memory(in_buffer),
         transport(c_transport) {}
+  ~ikeguard_handle() {
+    if (in_caller_memory && guard != nullptr) std::destroy_at(guard);
+  }
+  ikeguard_handle(const ikeguard_handle&) = delete;
+  ikeguard_handle& operator=(const ikeguard_handle&) = delete;
 
   ikeguard::Clock& clock() noexcept {
     if (uses_custom_clock) return custom_clock;
@@ -299,9 +112,45 @@ struct ikeguard_handle {
   ikeguard::SteadyClock steady_clock;
   CClock custom_clock;
   bool uses_custom_clock;
+  bool in_caller_memory;  // made by ikeguard_create_in(): nothing to free
   CTransport transport;
-  std::unique_ptr<ikeguard::NegotiationGuard> guard;
+  std::unique_ptr<ikeguard::NegotiationGuard> owned_guard;  // empty when in_caller_memory
+  ikeguard::NegotiationGuard* guard = nullptr;
 };
+
+namespace {
+
+// ikeguard_create_in()'s buffer: the handle at the first suitably aligned address, then the
+// guard's own region (NegotiationGuard::create_in aligns inside it).
+constexpr std::size_t handle_span =
+    (sizeof(ikeguard_handle) + alignof(std::max_align_t) - 1) / alignof(std::max_align_t) *
+    alignof(std::max_align_t);
+constexpr std::size_t handle_slack = alignof(ikeguard_handle) - 1;
+
+std::size_t estimate_in_buffer(const ikeguard::Policy& policy) noexcept {
+  const std::size_t guard_bytes = ikeguard::NegotiationGuard::estimate_size(policy);
+  if (guard_bytes == 0) return 0;
+  return handle_slack + handle_span + guard_bytes;
+}
+
+/// The checks every create call makes first: a place for the handle (reset to NULL), a clock
+/// with a function, a valid policy.
+int begin_create(ikeguard_handle** out, const ikeguard_policy* policy, const ikeguard_clock* clock,
+                 ikeguard::Policy& converted) noexcept {
+  if (out == nullptr) return code(Errc::invalid_argument);
+  *out = nullptr;
+  if (clock != nullptr && clock->now == nullptr) return code(Errc::invalid_argument);
+  return to_policy_or_defaults(policy, converted);
+}
+
+/// The C++ snapshot key from the daemon's bytes; wiped by the caller with sodium_memzero.
+ikeguard::SnapshotKey to_key(const unsigned char* key) noexcept {
+  ikeguard::SnapshotKey snapshot_key;
+  std::memcpy(snapshot_key.bytes.data(), key, snapshot_key.bytes.size());
+  return snapshot_key;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -321,20 +170,29 @@ IKEGUARD_API const char* ikeguard_strerror(int code) {
   }
 }
 
-IKEGUARD_API void ikeguard_policy_init(ikeguard_policy* policy) {
-  if (policy == nullptr) return;
-  const ikeguard::Policy defaults;
-  *policy = ikeguard_policy{};
-  policy->receiver_window_ms = to_ms(defaults.receiver_window);
-  policy->sender_window_ms = to_ms(defaults.sender_window);
-  policy->backoff = defaults.backoff;
-  policy->max_window_ms = to_ms(defaults.max_window);
-  policy->unauthenticated_confirmations = defaults.unauthenticated_confirmations;
-  policy->retry_delay_ms = to_ms(defaults.retry_delay);
-  policy->jitter = defaults.jitter;
-  policy->forgive_after_ms = to_ms(defaults.forgive_after);
-  policy->max_peers = defaults.max_peers;
-  policy->notify_override_count = 0;
+IKEGUARD_API const char* ikeguard_err_name(int code) {
+  switch (code) {
+#define IKEGUARD_C_ERR_NAME_(name, number, text) \
+  case -(number):                                \
+    return "ikeguard_error_" #name;
+    IKEGUARD_ERRORS(IKEGUARD_C_ERR_NAME_)
+#undef IKEGUARD_C_ERR_NAME_
+    default:
+      return "unknown";
+  }
+}
+
+IKEGUARD_API void ikeguard_policy_init_sized(ikeguard_policy* policy, size_t struct_size) {
+  if (policy == nullptr || struct_size < IKEGUARD_POLICY_MIN_SIZE ||
+      struct_size > IKEGUARD_STRUCT_SIZE_MAX) {
+    return;
+  }
+  ikeguard_policy defaults = default_policy();
+  defaults.struct_size = static_cast<std::uint32_t>(struct_size);
+  auto* bytes = reinterpret_cast<unsigned char*>(policy);
+  const std::size_t known = known_policy_bytes(struct_size);
+  std::memcpy(bytes, &defaults, known);
+  std::memset(bytes + known, 0, struct_size - known);
 }
 
 IKEGUARD_API int ikeguard_policy_validate(const ikeguard_policy* policy) {
@@ -343,63 +201,138 @@ IKEGUARD_API int ikeguard_policy_validate(const ikeguard_policy* policy) {
   return to_policy(*policy, converted);
 }
 
-IKEGUARD_API int ikeguard_policy_set_notify_class(ikeguard_policy* policy,
-                                                  ikeguard_ike_version version, uint16_t type,
-                                                  ikeguard_notify_class notify_class) {
-  const int new_version = raw(version);
-  const int new_class = raw(notify_class);
-  if (policy == nullptr || !valid_version(new_version) || !valid_class(new_class) ||
+IKEGUARD_API int ikeguard_policy_set_notify_class(ikeguard_policy* policy, int version,
+                                                  uint16_t type, int notify_class) {
+  if (policy == nullptr || !valid_version(version) || !valid_class(notify_class)) {
+    return code(Errc::invalid_argument);
+  }
+  ikeguard_policy known;
+  if (read_policy(*policy, known) != IKEGUARD_OK ||
+      known_policy_bytes(policy->struct_size) < sizeof(ikeguard_policy) ||
       policy->notify_override_count > IKEGUARD_MAX_NOTIFY_OVERRIDES) {
     return code(Errc::invalid_argument);
   }
   for (std::size_t i = 0; i < policy->notify_override_count; ++i) {
     ikeguard_notify_override& o = policy->notify_overrides[i];
-    if (raw(o.version) == new_version && o.type == type) {
-      o.notify_class = static_cast<ikeguard_notify_class>(new_class);
+    if (o.version == version && o.type == type) {
+      o.notify_class = static_cast<std::uint8_t>(notify_class);
       return IKEGUARD_OK;
     }
   }
   if (policy->notify_override_count == IKEGUARD_MAX_NOTIFY_OVERRIDES) {
     return code(Errc::invalid_argument);
   }
-  policy->notify_overrides[policy->notify_override_count++] =
-      ikeguard_notify_override{static_cast<ikeguard_ike_version>(new_version), type,
-                               static_cast<ikeguard_notify_class>(new_class)};
+  ikeguard_notify_override& added = policy->notify_overrides[policy->notify_override_count++];
+  added.version = static_cast<std::uint8_t>(version);
+  added.notify_class = static_cast<std::uint8_t>(notify_class);
+  added.type = type;
   return IKEGUARD_OK;
 }
 
-IKEGUARD_API int ikeguard_policy_notify_class(const ikeguard_policy* policy,
-                                              ikeguard_ike_version version, uint16_t type) {
-  const int asked = raw(version);
-  if (policy == nullptr || !valid_version(asked)) return code(Errc::invalid_argument);
+IKEGUARD_API int ikeguard_policy_notify_class(const ikeguard_policy* policy, int version,
+                                              uint16_t type) {
+  if (policy == nullptr || !valid_version(version)) return code(Errc::invalid_argument);
   ikeguard::Policy converted;
   if (const int status = to_policy(*policy, converted); status != IKEGUARD_OK) return status;
   return static_cast<int>(
-      converted.notify_classes.classify(static_cast<ikeguard::IkeVersion>(asked), type));
+      converted.notify_classes.classify(static_cast<ikeguard::IkeVersion>(version), type));
 }
 
 IKEGUARD_API int ikeguard_create(ikeguard_handle** out, const ikeguard_policy* policy,
                                  const ikeguard_clock* clock, const ikeguard_transport* transport) {
-  if (out == nullptr) return code(Errc::invalid_argument);
-  *out = nullptr;
-  if (clock != nullptr && clock->now == nullptr) return code(Errc::invalid_argument);
+  ikeguard::Policy converted;
+  if (const int status = begin_create(out, policy, clock, converted); status != IKEGUARD_OK) {
+    return status;
+  }
   return boundary([&]() -> int {
-    ikeguard::Policy converted;
-    if (policy != nullptr) {
-      if (const int status = to_policy(*policy, converted); status != IKEGUARD_OK) return status;
-    }
-    std::unique_ptr<ikeguard_handle> handle(new (std::nothrow) ikeguard_handle(clock, transport));
+    std::unique_ptr<ikeguard_handle> handle(new (std::nothrow)
+                                                ikeguard_handle(clock, transport, false));
     if (!handle) return code(Errc::out_of_memory);
     auto created =
         ikeguard::NegotiationGuard::create(converted, handle->clock(), handle->transport);
     if (!created) return code(created.error());
-    handle->guard = std::move(created.value());
+    handle->owned_guard = std::move(created.value());
+    handle->guard = handle->owned_guard.get();
     *out = handle.release();
     return IKEGUARD_OK;
   });
 }
 
-IKEGUARD_API void ikeguard_destroy(ikeguard_handle* guard) { delete guard; }
+IKEGUARD_API size_t ikeguard_estimate_size(const ikeguard_policy* policy) {
+  ikeguard::Policy converted;
+  if (to_policy_or_defaults(policy, converted) != IKEGUARD_OK) return 0;
+  return estimate_in_buffer(converted);
+}
+
+IKEGUARD_API int ikeguard_create_in(ikeguard_handle** out, void* buffer, size_t size,
+                                    const ikeguard_policy* policy, const ikeguard_clock* clock,
+                                    const ikeguard_transport* transport) {
+  ikeguard::Policy converted;
+  if (const int status = begin_create(out, policy, clock, converted); status != IKEGUARD_OK) {
+    return status;
+  }
+  if (buffer == nullptr) return code(Errc::invalid_argument);
+  // Checked before a byte is written, so a short buffer is left as it was.
+  const std::size_t needed = estimate_in_buffer(converted);
+  if (needed == 0 || size < needed) return code(Errc::buffer_too_small);
+
+  void* start = buffer;
+  std::size_t space = size;
+  if (std::align(alignof(ikeguard_handle), sizeof(ikeguard_handle), start, space) == nullptr) {
+    return code(Errc::buffer_too_small);
+  }
+  auto* handle = ::new (start) ikeguard_handle(clock, transport, true);
+  unsigned char* guard_region = static_cast<unsigned char*>(start) + handle_span;
+  const std::size_t guard_size = space - handle_span;
+  auto created = ikeguard::NegotiationGuard::create_in(guard_region, guard_size, converted,
+                                                       handle->clock(), handle->transport);
+  if (!created) {
+    std::destroy_at(handle);
+    return code(created.error());
+  }
+  handle->guard = created.value();
+  *out = handle;
+  return IKEGUARD_OK;
+}
+
+IKEGUARD_API int ikeguard_create_restored(ikeguard_handle** out, const ikeguard_policy* policy,
+                                          const ikeguard_clock* clock,
+                                          const ikeguard_transport* transport, const void* data,
+                                          size_t size,
+                                          const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
+                                          ikeguard_restore_report* report) {
+  if (report != nullptr) *report = ikeguard_restore_report{0, 0};
+  ikeguard::Policy converted;
+  if (const int status = begin_create(out, policy, clock, converted); status != IKEGUARD_OK) {
+    return status;
+  }
+  if (data == nullptr || key == nullptr) return code(Errc::invalid_argument);
+  return boundary([&]() -> int {
+    std::unique_ptr<ikeguard_handle> handle(new (std::nothrow)
+                                                ikeguard_handle(clock, transport, false));
+    if (!handle) return code(Errc::out_of_memory);
+    ikeguard::SnapshotKey snapshot_key = to_key(key);
+    ikeguard::RestoreReport restored;
+    auto created = ikeguard::NegotiationGuard::create_restored(
+        converted, handle->clock(), handle->transport, data, size, snapshot_key, &restored);
+    sodium_memzero(snapshot_key.bytes.data(), snapshot_key.bytes.size());
+    if (!created) return code(created.error());
+    handle->owned_guard = std::move(created.value());
+    handle->guard = handle->owned_guard.get();
+    if (report != nullptr) *report = ikeguard_restore_report{restored.restored, restored.dropped};
+    *out = handle.release();
+    return IKEGUARD_OK;
+  });
+}
+
+IKEGUARD_API void ikeguard_destroy(ikeguard_handle* guard) {
+  if (guard == nullptr) return;
+  if (guard->in_caller_memory) {
+    std::destroy_at(guard);  // and the guard inside the buffer; nothing to free
+  } else {
+    delete guard;
+  }
+}
 
 IKEGUARD_API uint64_t ikeguard_now(const ikeguard_handle* guard) {
   if (guard == nullptr) return 0;
@@ -441,24 +374,20 @@ IKEGUARD_API int ikeguard_on_outbound_proposal(ikeguard_handle* guard, const str
 
 IKEGUARD_API int ikeguard_on_inbound_error(ikeguard_handle* guard, const struct sockaddr* peer,
                                            size_t peer_len, uint32_t scope,
-                                           const ikeguard_notice* notice, ikeguard_origin origin,
+                                           const ikeguard_notice* notice, int origin,
                                            ikeguard_error_outcome* outcome) {
   fail_open(outcome);
-  const int how = raw(origin);
   ikeguard::Notice cpp_notice;
   if (guard == nullptr || notice == nullptr || outcome == nullptr ||
-      !to_notice(*notice, cpp_notice) || how < ikeguard_origin_authenticated ||
-      how > ikeguard_origin_unsolicited) {
+      !to_notice(*notice, cpp_notice) || origin < ikeguard_origin_authenticated ||
+      origin > ikeguard_origin_unsolicited) {
     return code(Errc::invalid_argument);
   }
   ikeguard::PeerKey key;
   if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
   return boundary([&] {
-    const ikeguard::ErrorOutcome result =
-        guard->guard->on_inbound_error(key, cpp_notice, static_cast<ikeguard::Origin>(how));
-    outcome->action = static_cast<ikeguard_error_action>(result.action);
-    outcome->until_ns = to_ns(result.until);
-    outcome->strikes = result.strikes;
+    to_c(guard->guard->on_inbound_error(key, cpp_notice, static_cast<ikeguard::Origin>(origin)),
+         *outcome);
     return IKEGUARD_OK;
   });
 }
@@ -508,26 +437,7 @@ IKEGUARD_API int ikeguard_on_established(ikeguard_handle* guard, const struct so
 
 IKEGUARD_API int ikeguard_get_stats(const ikeguard_handle* guard, ikeguard_stats* stats) {
   if (guard == nullptr || stats == nullptr) return code(Errc::invalid_argument);
-  const ikeguard::Stats s = guard->guard->stats();
-  stats->proceeded_outbound = s.proceeded_outbound;
-  stats->held_outbound = s.held_outbound;
-  stats->proceeded_inbound = s.proceeded_inbound;
-  stats->dropped_inbound = s.dropped_inbound;
-  stats->notices_sent = s.notices_sent;
-  stats->notices_suppressed = s.notices_suppressed;
-  stats->errors_honoured = s.errors_honoured;
-  stats->retried_now = s.retried_now;
-  stats->retried_later = s.retried_later;
-  stats->awaiting_confirmation = s.awaiting_confirmation;
-  stats->ignored = s.ignored;
-  stats->unsolicited = s.unsolicited;
-  stats->fingerprint_lifts = s.fingerprint_lifts;
-  stats->established = s.established;
-  stats->evictions = s.evictions;
-  stats->peers_tracked = s.peers_tracked;
-  stats->capacity = s.capacity;
-  stats->table_bytes = s.table_bytes;
-  return IKEGUARD_OK;
+  return write_stats(guard->guard->stats(), *stats);
 }
 
 IKEGUARD_API size_t ikeguard_snapshot_bound(const ikeguard_handle* guard) {
@@ -542,32 +452,11 @@ IKEGUARD_API int ikeguard_snapshot(const ikeguard_handle* guard, void* out, size
   if (guard == nullptr || out == nullptr || key == nullptr || written == nullptr) {
     return code(Errc::invalid_argument);
   }
-  ikeguard::SnapshotKey snapshot_key;
-  std::memcpy(snapshot_key.bytes.data(), key, snapshot_key.bytes.size());
+  ikeguard::SnapshotKey snapshot_key = to_key(key);
   const auto result = guard->guard->snapshot(out, size, snapshot_key);
   sodium_memzero(snapshot_key.bytes.data(), snapshot_key.bytes.size());
   if (!result) return code(result.error());
   *written = result.value();
-  return IKEGUARD_OK;
-}
-
-IKEGUARD_API int ikeguard_restore(ikeguard_handle* guard, const void* data, size_t size,
-                                  const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
-                                  ikeguard_restore_report* report) {
-  if (report != nullptr) *report = ikeguard_restore_report{0, 0};
-  if (guard == nullptr || data == nullptr || key == nullptr || report == nullptr) {
-    return code(Errc::invalid_argument);
-  }
-  ikeguard::SnapshotKey snapshot_key;
-  std::memcpy(snapshot_key.bytes.data(), key, snapshot_key.bytes.size());
-  ikeguard::RestoreReport done;
-  auto result = ikeguard::NegotiationGuard::create_restored(guard->guard->policy(), guard->clock(),
-                                                  guard->transport, data, size, snapshot_key, &done);
-  sodium_memzero(snapshot_key.bytes.data(), snapshot_key.bytes.size());
-  if (!result) return code(result.error());
-  guard->guard = std::move(result).value();
-  report->restored = done.restored;
-  report->dropped = done.dropped;
   return IKEGUARD_OK;
 }
 

@@ -48,7 +48,10 @@ struct Fixture {
   Fixture& operator=(const Fixture&) = delete;
 
   int reject(ikeguard_decision& decision) {
-    const ikeguard_notice notice{ikeguard_ikev2, 14, 1, 0, 0};
+    ikeguard_notice notice{};
+    notice.version = ikeguard_ikev2;
+    notice.type = 14;
+    notice.initiator_spi = 1;
     return ikeguard_on_local_rejection(guard, reinterpret_cast<const sockaddr*>(&peer), sizeof peer,
                                        0, &notice, 0, &decision);
   }
@@ -63,7 +66,10 @@ struct Fixture {
 #if IKEGUARD_HAS_EXCEPTIONS
 TEST_CASE("an exception from the transport becomes internal_error at the C boundary") {
   Fixture f;
-  ikeguard_decision decision{ikeguard_verdict_hold, 5, 5};
+  ikeguard_decision decision{};
+  decision.verdict = ikeguard_verdict_hold;
+  decision.strikes = 5;
+  decision.until_ns = 5;
   CHECK(f.reject(decision) == ikeguard_error_internal_error);
   CHECK(f.throwing.calls == 1);
   // What a daemon without the guard would do.
@@ -89,10 +95,17 @@ TEST_CASE("std::bad_alloc from the transport becomes out_of_memory at the C boun
 #endif
 
 TEST_CASE("ikeguard.h and the C++ headers can be used in one translation unit") {
-  // `ikeguard` names the C++ namespace here; the C handle is ikeguard_handle.
+  // `ikeguard` names the C++ namespace here; the C handle is ikeguard_handle, the same
+  // `struct ikeguard_handle` as in C.
   ikeguard_handle* guard = nullptr;
+  struct ikeguard_handle** same_type = &guard;
+  CHECK(same_type == &guard);
   CHECK(ikeguard_create(&guard, nullptr, nullptr, nullptr) == IKEGUARD_OK);
   CHECK(guard != nullptr);
+  ikeguard_stats stats = IKEGUARD_STATS_INIT;
+  CHECK(stats.struct_size == sizeof stats);
+  CHECK(ikeguard_get_stats(guard, &stats) == IKEGUARD_OK);
+  CHECK(stats.capacity == 65536);
   ikeguard_destroy(guard);
   CHECK(ikeguard_error_snapshot_malformed == -static_cast<int>(ikeguard::Errc::snapshot_malformed));
 }

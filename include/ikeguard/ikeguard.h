@@ -2,7 +2,8 @@
 // ikeguard's C API: the negotiation guard for daemons written in C. C99; usable from C++.
 //
 // Conventions (zstd's and libuv's):
-// - An opaque handle, `ikeguard`, made by ikeguard_create() and freed by ikeguard_destroy().
+// - An opaque handle, `ikeguard` (`struct ikeguard_handle`), made by ikeguard_create(),
+//   ikeguard_create_in() or ikeguard_create_restored() and ended by ikeguard_destroy().
 // - Calls that can fail return an int: IKEGUARD_OK (0), or a negative ikeguard_error_* code;
 //   ikeguard_strerror() says what it means. Nothing is thrown or aborted at this boundary.
 // - Every pointer parameter is required (NULL gives ikeguard_error_invalid_argument) unless its
@@ -10,16 +11,23 @@
 // - Times are nanoseconds on the guard's clock (the daemon's ikeguard_clock, or the monotonic
 //   clock), as uint64_t; durations in the policy are milliseconds.
 // - Thread-safety: every call on one handle may run from any thread at once, except
-//   ikeguard_destroy() (no other call may still run) and ikeguard_restore() (see there).
+//   ikeguard_destroy() (no other call may still run).
+// - The ABI (docs/c-api.md): every struct has the same layout on every platform and with every
+//   compiler flag (fixed-width fields, explicit padding, no enum-typed field: -fshort-enums
+//   changes nothing); the enums below only name the values those fields and int parameters
+//   hold. ikeguard_policy and ikeguard_stats begin with `struct_size`, so a program built
+//   against an older or a newer header works with this library (see there).
 #ifndef IKEGUARD_H
 #define IKEGUARD_H
 
-#include <ikeguard/errors.h>
-#include <ikeguard/export.hpp>   // IKEGUARD_API: plain preprocessor, valid C
-#include <ikeguard/version.hpp>  // IKEGUARD_VERSION_MAJOR/MINOR/PATCH, IKEGUARD_VERSION
+#include <ikeguard/counters.h>  // IKEGUARD_COUNTERS: the members of ikeguard_stats
+#include <ikeguard/errors.h>    // IKEGUARD_ERRORS: the ikeguard_error_* codes
+#include <ikeguard/export.hpp>  // IKEGUARD_API: plain preprocessor, valid C
+#include <ikeguard/version.hpp> // IKEGUARD_VERSION_MAJOR/MINOR/PATCH, IKEGUARD_VERSION
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>  // memset, which ikeguard_stats_init uses
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,28 +65,37 @@ typedef enum ikeguard_error {
 /// "backoff must be a finite number >= 1", ...; "unknown error" for any other int. Never NULL.
 IKEGUARD_API const char* ikeguard_strerror(int code);
 
+/// The code's enumerator name, for logs: "ikeguard_error_ok", "ikeguard_error_invalid_backoff",
+/// ...; "unknown" for any other int. Static storage, never NULL.
+IKEGUARD_API const char* ikeguard_err_name(int code);
+
 // --- Notices and classes ------------------------------------------------------------------
 
+/// The IKE major version: the values of ikeguard_notice.version and of `version` parameters.
 typedef enum ikeguard_ike_version { ikeguard_ikev1 = 1, ikeguard_ikev2 = 2 } ikeguard_ike_version;
 
 /// An IKE error notification: the notify message type (RFC 7296 3.10.1 for IKEv2, RFC 2408
 /// 3.14.1 for IKEv1) and the exchange it belongs to (IKEv1 cookies go in the SPI fields).
+/// 24 bytes. Set `reserved` to 0 (the guard ignores it, and writes 0 in the notices it sends).
 typedef struct ikeguard_notice {
-  ikeguard_ike_version version;
+  uint8_t version;  ///< an ikeguard_ike_version
+  uint8_t reserved;
   uint16_t type;
+  uint32_t message_id;
   uint64_t initiator_spi;
   uint64_t responder_spi;
-  uint32_t message_id;
 } ikeguard_notice;
 
-/// How an error notification reached the daemon: decides how far it is trusted.
+/// How an error notification reached the daemon, which decides how far it is trusted: the
+/// values of ikeguard_on_inbound_error()'s `origin`.
 typedef enum ikeguard_origin {
   ikeguard_origin_authenticated = 0,    ///< inside an SK (integrity-protected) payload
   ikeguard_origin_answers_request = 1,  ///< in the clear, matching our request's SPI and message ID
   ikeguard_origin_unsolicited = 2       ///< in the clear, matching nothing we sent: ignored
 } ikeguard_origin;
 
-/// What a notify type means for retrying.
+/// What a notify type means for retrying: the values of ikeguard_notify_override.notify_class
+/// and of ikeguard_policy_notify_class()'s answer.
 typedef enum ikeguard_notify_class {
   ikeguard_notify_configuration = 0,  ///< retrying cannot fix it: opens a window
   ikeguard_notify_retry_now = 1,      ///< the protocol defines a corrective action
@@ -91,51 +108,88 @@ typedef enum ikeguard_notify_class {
 /// The most notify class overrides a policy holds.
 #define IKEGUARD_MAX_NOTIFY_OVERRIDES 32
 
-/// One notify type the daemon classes differently from the default table.
+/// One notify type the daemon classes differently from the default table. 4 bytes.
 typedef struct ikeguard_notify_override {
-  ikeguard_ike_version version;
+  uint8_t version;       ///< an ikeguard_ike_version
+  uint8_t notify_class;  ///< an ikeguard_notify_class
   uint16_t type;
-  ikeguard_notify_class notify_class;
 } ikeguard_notify_override;
 
-/// The guard's settings. Fill with ikeguard_policy_init(), change what you need, then create
-/// the guard (which validates) or call ikeguard_policy_validate(). Durations are milliseconds
-/// and must be positive; one longer than 2^63 - 1 nanoseconds is refused with its field's code.
+/// The guard's settings, a versioned struct (216 bytes in this release). Fill it with
+/// ikeguard_policy_init(), change what you need, then create the guard (which validates) or
+/// call ikeguard_policy_validate(). Durations are milliseconds and must be positive; one longer
+/// than 2^63 - 1 nanoseconds is refused with its field's code.
+///
+/// `struct_size` is sizeof(ikeguard_policy) in the header the program was built with;
+/// ikeguard_policy_init() sets it. The library reads only what lies inside it:
+/// - from IKEGUARD_POLICY_MIN_SIZE (every field up to max_peers) up to the library's own size:
+///   each field that ends inside struct_size is read, the others take their defaults (the
+///   notify overrides count as one field: notify_override_count and the whole array). A program
+///   built against an older header gets the defaults of the fields added since.
+/// - larger than the library's own size (a newer header): accepted when every byte the library
+///   does not know is zero, as the defaults of fields added later are, and refused with
+///   ikeguard_error_invalid_argument otherwise: the program asked for something this library
+///   cannot do (the Linux kernel's copy_struct_from_user() rule).
+/// - below IKEGUARD_POLICY_MIN_SIZE or above IKEGUARD_STRUCT_SIZE_MAX, or a non-zero
+///   `reserved` field: ikeguard_error_invalid_argument.
 typedef struct ikeguard_policy {
+  uint32_t struct_size;                    ///< sizeof(ikeguard_policy): ikeguard_policy_init()
+  uint32_t reserved0;                      ///< 0
   uint64_t receiver_window_ms;             ///< T1: drop a rejected peer's proposals; 30000
   uint64_t sender_window_ms;               ///< T2: hold proposals after a config error; 60000
   double backoff;                          ///< growth per consecutive failure, >= 1; 2
   uint64_t max_window_ms;                  ///< cap, >= both windows; 300000
-  unsigned unauthenticated_confirmations;  ///< cleartext errors needed to open T2, 1-255; 2
+  uint32_t unauthenticated_confirmations;  ///< cleartext errors needed to open T2, 1-255; 2
+  uint32_t reserved1;                      ///< 0
   uint64_t retry_delay_ms;                 ///< hold after a transient error; 2000
   double jitter;                           ///< +/- fraction of each window, [0, 1); 0.1
   uint64_t forgive_after_ms;               ///< strikes lapse after this long; 86400000 (24 h)
-  size_t max_peers;                        ///< table capacity, 1 to 2^30; 65536
-  /// Overrides of the default notify table (README "Notify classification"); later entries replace
-  /// earlier ones for the same version and type. Count above the maximum, an unknown version
-  /// or class: ikeguard_error_invalid_argument.
-  size_t notify_override_count;
+  uint64_t max_peers;                      ///< table capacity, 1 to 2^30; 65536
+  /// Overrides of the default notify table (docs/notify.md); later entries replace earlier
+  /// ones for the same version and type. Count above the maximum, an unknown version or
+  /// class: ikeguard_error_invalid_argument.
+  uint32_t notify_override_count;
+  uint32_t reserved2;  ///< 0
   ikeguard_notify_override notify_overrides[IKEGUARD_MAX_NOTIFY_OVERRIDES];
 } ikeguard_policy;
 
-/// Sets every field to the documented default, with no notify overrides. NULL: does nothing.
-IKEGUARD_API void ikeguard_policy_init(ikeguard_policy* policy);
+/// The smallest policy struct_size accepted: every field up to and including max_peers.
+#define IKEGUARD_POLICY_MIN_SIZE 80
+/// The largest struct_size of a versioned struct: a larger one is not a struct a header of
+/// this library made, and is refused before a byte of it is read.
+#define IKEGUARD_STRUCT_SIZE_MAX 4096
 
-/// IKEGUARD_OK, or the code of the first invalid field in declaration order (the same check
-/// ikeguard_create() makes).
+/// Fills the first `struct_size` bytes at `policy`: the documented default of every field that
+/// ends inside them, no notify overrides, zeros for the rest (fields a newer header added, which
+/// this library does not know), and struct_size. Called by ikeguard_policy_init() with the
+/// program's sizeof(ikeguard_policy). NULL, or a size outside [IKEGUARD_POLICY_MIN_SIZE,
+/// IKEGUARD_STRUCT_SIZE_MAX]: writes nothing.
+IKEGUARD_API void ikeguard_policy_init_sized(ikeguard_policy* policy, size_t struct_size);
+
+/// Sets every field to the documented default, with no notify overrides, and struct_size to
+/// the size of the struct this program was compiled with (inline for that reason: the library
+/// never writes more than the program's struct holds). NULL: does nothing.
+static inline void ikeguard_policy_init(ikeguard_policy* policy) {
+  ikeguard_policy_init_sized(policy, sizeof *policy);
+}
+
+/// IKEGUARD_OK, or ikeguard_error_invalid_argument for a struct_size or reserved field the
+/// struct_size rules refuse, or else the code of the first invalid field in declaration order
+/// (the same check ikeguard_create() makes).
 IKEGUARD_API int ikeguard_policy_validate(const ikeguard_policy* policy);
 
-/// Sets (or replaces) the class of one notify type in policy->notify_overrides.
+/// Sets (or replaces) the class of one notify type (`version` an ikeguard_ike_version,
+/// `notify_class` an ikeguard_notify_class) in policy->notify_overrides.
 /// ikeguard_error_invalid_argument, and no change, when the policy already holds
-/// IKEGUARD_MAX_NOTIFY_OVERRIDES other overrides or version or notify_class is unknown.
-IKEGUARD_API int ikeguard_policy_set_notify_class(ikeguard_policy* policy,
-                                                  ikeguard_ike_version version, uint16_t type,
-                                                  ikeguard_notify_class notify_class);
+/// IKEGUARD_MAX_NOTIFY_OVERRIDES other overrides, its struct_size does not hold the overrides,
+/// or version or notify_class is unknown.
+IKEGUARD_API int ikeguard_policy_set_notify_class(ikeguard_policy* policy, int version,
+                                                  uint16_t type, int notify_class);
 
 /// The class the guard will give a notify type under this policy (override or default):
 /// an ikeguard_notify_class (>= 0), or a negative code for an invalid policy or version.
-IKEGUARD_API int ikeguard_policy_notify_class(const ikeguard_policy* policy,
-                                              ikeguard_ike_version version, uint16_t type);
+IKEGUARD_API int ikeguard_policy_notify_class(const ikeguard_policy* policy, int version,
+                                              uint16_t type);
 
 // --- What the daemon plugs in -------------------------------------------------------------
 
@@ -161,14 +215,13 @@ typedef struct ikeguard_transport {
 
 // --- The guard ----------------------------------------------------------------------------
 
-/// The guard: opaque, made by ikeguard_create(). In C it is `ikeguard`; in C++, where
-/// `ikeguard` names the C++ API's namespace, the same handle is `ikeguard_handle`, the name
-/// the prototypes below use (both languages have it).
-#ifdef __cplusplus
+/// The guard: opaque, `struct ikeguard_handle` in C and C++. C also names it `ikeguard`; in C++
+/// `ikeguard` is the C++ API's namespace, so the prototypes below use `ikeguard_handle`, which
+/// both languages have.
 struct ikeguard_handle;
-#else
-typedef struct ikeguard ikeguard;
-typedef struct ikeguard ikeguard_handle;
+typedef struct ikeguard_handle ikeguard_handle;
+#ifndef __cplusplus
+typedef struct ikeguard_handle ikeguard;
 #endif
 
 /// Makes a guard: allocates its peer table once, for policy->max_peers peers; no call
@@ -176,12 +229,30 @@ typedef struct ikeguard ikeguard_handle;
 /// (CLOCK_MONOTONIC); otherwise clock->now is required. `transport` NULL, or its send_notice
 /// NULL: the guard sends nothing (the daemon sends its own error responses). The structs are
 /// copied; their ctx must outlive the guard. On success *out is the guard; on failure NULL,
-/// with the invalid policy field's code, ikeguard_error_out_of_memory or
-/// ikeguard_error_crypto_unavailable.
+/// with ikeguard_error_invalid_argument, the invalid policy field's code,
+/// ikeguard_error_out_of_memory or ikeguard_error_crypto_unavailable.
 IKEGUARD_API int ikeguard_create(ikeguard_handle** out, const ikeguard_policy* policy,
                                  const ikeguard_clock* clock, const ikeguard_transport* transport);
 
-/// Frees the guard. NULL: does nothing.
+/// The bytes ikeguard_create_in() needs for `policy` (NULL: the defaults): the handle, the
+/// guard, its table and counters, and room to align them. 0 for an invalid policy. The same on
+/// every call in one process, so a firmware build can size a static buffer once.
+IKEGUARD_API size_t ikeguard_estimate_size(const ikeguard_policy* policy);
+
+/// ikeguard_create(), inside the caller's memory (zstd's static context): the handle, its clock
+/// and transport adapters and the guard are built in buffer[0..size), which may have any
+/// alignment and must hold ikeguard_estimate_size(policy) bytes. Nothing is allocated, by this
+/// call or any later one; ikeguard_destroy() ends the guard and frees nothing, after which the
+/// buffer may be reused. The buffer must stay in place while the guard lives.
+/// ikeguard_error_buffer_too_small (nothing written) when `size` is short; NULL buffer:
+/// ikeguard_error_invalid_argument; otherwise as ikeguard_create().
+IKEGUARD_API int ikeguard_create_in(ikeguard_handle** out, void* buffer, size_t size,
+                                    const ikeguard_policy* policy, const ikeguard_clock* clock,
+                                    const ikeguard_transport* transport);
+
+/// Ends the guard and frees what ikeguard_create() or ikeguard_create_restored() allocated
+/// (a guard from ikeguard_create_in() frees nothing: its buffer is the caller's). NULL: does
+/// nothing.
 IKEGUARD_API void ikeguard_destroy(ikeguard_handle* guard);
 
 /// The guard's current time in nanoseconds (what `until_ns` compares with); 0 for NULL.
@@ -204,18 +275,21 @@ IKEGUARD_API uint64_t ikeguard_fingerprint(const ikeguard_handle* guard, const v
 IKEGUARD_API uint64_t ikeguard_fingerprint_message(const ikeguard_handle* guard, const void* data,
                                                    size_t size);
 
+/// The values of ikeguard_decision.verdict.
 typedef enum ikeguard_verdict {
   ikeguard_verdict_proceed = 0,  ///< send the proposal, or process the received one
   ikeguard_verdict_hold = 1      ///< outbound: send nothing until until_ns; inbound: drop it
 } ikeguard_verdict;
 
-/// The answer to a proposal or a local rejection.
+/// The answer to a proposal or a local rejection. 16 bytes.
 typedef struct ikeguard_decision {
-  ikeguard_verdict verdict;
-  uint64_t until_ns;  ///< hold: when the window ends; proceed: the time of the decision
+  uint8_t verdict;  ///< an ikeguard_verdict
+  uint8_t reserved[3];
   uint32_t strikes;   ///< consecutive failures in this direction
+  uint64_t until_ns;  ///< hold: when the window ends; proceed: the time of the decision
 } ikeguard_decision;
 
+/// The values of ikeguard_error_outcome.action.
 typedef enum ikeguard_error_action {
   ikeguard_action_hold = 0,         ///< configuration error: the sender window (T2) is open
   ikeguard_action_retry_now = 1,    ///< corrective error (new KE group, cookie, redirect)
@@ -223,11 +297,12 @@ typedef enum ikeguard_error_action {
   ikeguard_action_ignored = 3       ///< status, hint, or unsolicited: nothing changed
 } ikeguard_error_action;
 
-/// The answer to an inbound error notification.
+/// The answer to an inbound error notification. 16 bytes.
 typedef struct ikeguard_error_outcome {
-  ikeguard_error_action action;
-  uint64_t until_ns;  ///< hold, retry_later: when proposals may resume; else the time of the call
+  uint8_t action;  ///< an ikeguard_error_action
+  uint8_t reserved[3];
   uint32_t strikes;   ///< sender strikes toward this peer after this error
+  uint64_t until_ns;  ///< hold, retry_later: when proposals may resume; else the time of the call
 } ikeguard_error_outcome;
 
 // The five calls. The peer is the address the datagram came from or goes to: a struct
@@ -251,9 +326,10 @@ IKEGUARD_API int ikeguard_on_outbound_proposal(ikeguard_handle* guard, const str
                                                uint64_t fingerprint, ikeguard_decision* decision);
 
 /// Step C: for every error notification received for a negotiation this side started.
+/// `origin` is an ikeguard_origin.
 IKEGUARD_API int ikeguard_on_inbound_error(ikeguard_handle* guard, const struct sockaddr* peer,
                                            size_t peer_len, uint32_t scope,
-                                           const ikeguard_notice* notice, ikeguard_origin origin,
+                                           const ikeguard_notice* notice, int origin,
                                            ikeguard_error_outcome* outcome);
 
 /// The receiver's gate: on a received first negotiation message, before parsing its
@@ -277,30 +353,43 @@ IKEGUARD_API int ikeguard_on_established(ikeguard_handle* guard, const struct so
 
 // --- Counters -----------------------------------------------------------------------------
 
-/// Counters since creation (README "Observability"), each exact once the calls it counts
-/// have returned.
+/// Counters since creation (docs/c-api.md), each exact once the calls it counts have returned:
+/// one uint64_t per entry of IKEGUARD_COUNTERS (<ikeguard/counters.h>, which says what each
+/// counts), in its order; new counters are only ever added at the end. A versioned struct (152
+/// bytes in this release): set struct_size with ikeguard_stats_init() or IKEGUARD_STATS_INIT.
+/// ikeguard_get_stats() writes at most struct_size bytes: the counters that end inside it, and
+/// zeros for any bytes it does not know (counters of a newer header read 0).
 typedef struct ikeguard_stats {
-  uint64_t proceeded_outbound;     ///< on_outbound_proposal answered proceed
-  uint64_t held_outbound;          ///< on_outbound_proposal answered hold
-  uint64_t proceeded_inbound;      ///< on_inbound_proposal answered proceed
-  uint64_t dropped_inbound;        ///< on_inbound_proposal answered hold
-  uint64_t notices_sent;           ///< send_notice calls
-  uint64_t notices_suppressed;     ///< rejections inside an open receiver window: not sent
-  uint64_t errors_honoured;        ///< on_inbound_error answered hold
-  uint64_t retried_now;            ///< on_inbound_error answered retry_now
-  uint64_t retried_later;          ///< on_inbound_error answered retry_later
-  uint64_t awaiting_confirmation;  ///< of retried_later: unauthenticated, not yet confirmed
-  uint64_t ignored;                ///< on_inbound_error answered ignored
-  uint64_t unsolicited;            ///< of ignored: ikeguard_origin_unsolicited
-  uint64_t fingerprint_lifts;      ///< windows lifted by a changed configuration
-  uint64_t established;            ///< on_established calls
-  uint64_t evictions;              ///< entries with a window or strikes pushed out
-  uint64_t peers_tracked;          ///< entries in the table now
-  uint64_t capacity;               ///< max_peers
-  uint64_t table_bytes;            ///< memory the guard holds (slots, shards, itself); fixed
+  uint32_t struct_size;  ///< sizeof(ikeguard_stats); set by ikeguard_stats_init()
+  uint32_t reserved;     ///< left as it is
+#define IKEGUARD_C_STATS_MEMBER_(name, help) uint64_t name;
+  IKEGUARD_COUNTERS(IKEGUARD_C_STATS_MEMBER_, IKEGUARD_C_STATS_MEMBER_)
+#undef IKEGUARD_C_STATS_MEMBER_
 } ikeguard_stats;
 
-/// Fills *stats. Takes no lock.
+/// Zeroes *stats and sets struct_size to the size of the struct this program was compiled
+/// with. NULL: does nothing.
+static inline void ikeguard_stats_init(ikeguard_stats* stats) {
+  if (stats == NULL) return;
+  memset(stats, 0, sizeof *stats);
+  stats->struct_size = sizeof *stats;
+}
+
+/// The same as an initializer: `ikeguard_stats stats = IKEGUARD_STATS_INIT;`.
+#ifdef __cplusplus
+#define IKEGUARD_STATS_INIT                 \
+  ([]() noexcept {                          \
+    ikeguard_stats initial_{};              \
+    initial_.struct_size = sizeof initial_; \
+    return initial_;                        \
+  }())
+#else
+#define IKEGUARD_STATS_INIT {.struct_size = sizeof(ikeguard_stats)}
+#endif
+
+/// Fills *stats (see ikeguard_stats for what is written). Takes no lock.
+/// ikeguard_error_invalid_argument for a NULL argument, or a struct_size below 8 or above
+/// IKEGUARD_STRUCT_SIZE_MAX (nothing written).
 IKEGUARD_API int ikeguard_get_stats(const ikeguard_handle* guard, ikeguard_stats* stats);
 
 // --- Surviving a restart ------------------------------------------------------------------
@@ -319,19 +408,25 @@ IKEGUARD_API int ikeguard_snapshot(const ikeguard_handle* guard, void* out, size
                                    const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
                                    size_t* written);
 
+/// What ikeguard_create_restored() found in the snapshot. 16 bytes.
 typedef struct ikeguard_restore_report {
-  size_t restored;  ///< entries now in the table
-  size_t dropped;   ///< entries left out, beyond max_peers (those ending soonest go first)
+  uint64_t restored;  ///< entries now in the table
+  uint64_t dropped;   ///< entries left out, beyond max_peers (those ending soonest go first)
 } ikeguard_restore_report;
 
-/// Replaces the guard's table with a snapshot written under `key`; windows resume from now
-/// with the time they had left. Anything truncated, altered, of another key or format version
-/// is refused with its ikeguard_error_snapshot_* code and the guard is unchanged. It adopts the
-/// snapshot's keys (peers' hashes, fingerprints), so call it at daemon start, right after
-/// ikeguard_create() and before any other call on the handle, never concurrently with one.
-IKEGUARD_API int ikeguard_restore(ikeguard_handle* guard, const void* data, size_t size,
-                                  const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
-                                  ikeguard_restore_report* report);
+/// ikeguard_create(), starting from a snapshot written under `key` (at daemon start, in place of
+/// a fresh guard): windows resume from now with the time they had left, and the guard adopts
+/// the snapshot's keys, so peers' hashes and fingerprints computed before the restart still
+/// match. Everything is checked before a guard is made: anything truncated, altered, of another
+/// key or format version is refused with its ikeguard_error_snapshot_* code and *out is NULL;
+/// the daemon then makes a fresh guard with ikeguard_create(). `report` may be NULL; when given
+/// it is zeroed, and filled on success. Otherwise as ikeguard_create().
+IKEGUARD_API int ikeguard_create_restored(ikeguard_handle** out, const ikeguard_policy* policy,
+                                          const ikeguard_clock* clock,
+                                          const ikeguard_transport* transport, const void* data,
+                                          size_t size,
+                                          const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
+                                          ikeguard_restore_report* report);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-// The C API without traffic: version, error strings, the policy struct and its validation,
-// creating and destroying a guard, and every way creating one fails.
+// The C API without traffic: version, error strings and names, the policy struct and its
+// validation, creating and destroying a guard, and every way creating one fails.
 #include "check.h"
 
 #include <math.h>
@@ -19,10 +19,11 @@ static void test_version(void) {
 }
 
 static void test_error_codes(void) {
-  // Every code of the list: its negative number, and the C++ API's message for it.
-#define CHECK_ERROR_CODE(name, number, text)  \
-  CHECK_EQ(ikeguard_error_##name, -(number)); \
-  CHECK_STR(ikeguard_strerror(ikeguard_error_##name), text);
+  // Every code of the list: its negative number, the C++ API's message for it, and its name.
+#define CHECK_ERROR_CODE(name, number, text)                  \
+  CHECK_EQ(ikeguard_error_##name, -(number));                 \
+  CHECK_STR(ikeguard_strerror(ikeguard_error_##name), text); \
+  CHECK_STR(ikeguard_err_name(ikeguard_error_##name), "ikeguard_error_" #name);
   IKEGUARD_ERRORS(CHECK_ERROR_CODE)
 #undef CHECK_ERROR_CODE
 
@@ -33,23 +34,36 @@ static void test_error_codes(void) {
   CHECK_EQ(ikeguard_error_invalid_argument, -20);
   CHECK_EQ(ikeguard_error_unsupported_address_family, -21);
   CHECK_EQ(ikeguard_error_internal_error, -28);
+  CHECK_EQ(ikeguard_error_buffer_too_small, -29);
   CHECK_STR(ikeguard_strerror(0), "success");
   CHECK_STR(ikeguard_strerror(-3), "backoff must be a finite number >= 1");
   CHECK_STR(ikeguard_strerror(-21), "the address is neither IPv4 nor IPv6 with a port");
   CHECK_STR(ikeguard_strerror(-28), "an unexpected exception reached the C API boundary");
+  CHECK_STR(ikeguard_strerror(-29), "the memory given cannot hold the guard (see estimate_size)");
+  CHECK_STR(ikeguard_err_name(0), "ikeguard_error_ok");
+  CHECK_STR(ikeguard_err_name(-3), "ikeguard_error_invalid_backoff");
+  CHECK_STR(ikeguard_err_name(-20), "ikeguard_error_invalid_argument");
+  CHECK_STR(ikeguard_err_name(-29), "ikeguard_error_buffer_too_small");
 
   // Anything else.
-  CHECK_STR(ikeguard_strerror(-29), "unknown error");
+  CHECK_STR(ikeguard_strerror(-30), "unknown error");
   CHECK_STR(ikeguard_strerror(3), "unknown error");
   CHECK_STR(ikeguard_strerror(-1000), "unknown error");
   CHECK_STR(ikeguard_strerror(-2147483647 - 1), "unknown error");
   CHECK_STR(ikeguard_strerror(2147483647), "unknown error");
+  CHECK_STR(ikeguard_err_name(-30), "unknown");
+  CHECK_STR(ikeguard_err_name(3), "unknown");
+  CHECK_STR(ikeguard_err_name(-1000), "unknown");
+  CHECK_STR(ikeguard_err_name(-2147483647 - 1), "unknown");
+  CHECK_STR(ikeguard_err_name(2147483647), "unknown");
 }
 
 static void test_policy_defaults(void) {
   ikeguard_policy policy;
   memset(&policy, 0xa5, sizeof policy);
   ikeguard_policy_init(&policy);
+  CHECK_EQ(policy.struct_size, sizeof(ikeguard_policy));
+  CHECK_EQ(policy.reserved0 + policy.reserved1 + policy.reserved2, 0);
   CHECK_EQ(policy.receiver_window_ms, 30000);
   CHECK_EQ(policy.sender_window_ms, 60000);
   CHECK(policy.backoff == 2.0);
@@ -152,12 +166,12 @@ static void test_policy_validation(void) {
   expect_invalid(p, ikeguard_error_invalid_argument, "33 notify overrides");
   p = good;
   p.notify_override_count = 1;
-  p.notify_overrides[0].version = (ikeguard_ike_version)3;
+  p.notify_overrides[0].version = 3;
   p.notify_overrides[0].type = 14;
   p.notify_overrides[0].notify_class = ikeguard_notify_ignored;
   expect_invalid(p, ikeguard_error_invalid_argument, "override of IKE version 3");
   p.notify_overrides[0].version = ikeguard_ikev2;
-  p.notify_overrides[0].notify_class = (ikeguard_notify_class)4;
+  p.notify_overrides[0].notify_class = 4;
   expect_invalid(p, ikeguard_error_invalid_argument, "override to class 4");
 
   // Several invalid fields: the first in declaration order is named.
@@ -245,10 +259,10 @@ static void test_notify_overrides(void) {
   CHECK_EQ(ikeguard_policy_set_notify_class(NULL, ikeguard_ikev2, 36, ikeguard_notify_ignored),
            ikeguard_error_invalid_argument);
   policy = exact_policy();
-  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, (ikeguard_ike_version)0, 36,
+  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, 0, 36,
                                             ikeguard_notify_ignored),
            ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 36, (ikeguard_notify_class)-1),
+  CHECK_EQ(ikeguard_policy_set_notify_class(&policy, ikeguard_ikev2, 36, -1),
            ikeguard_error_invalid_argument);
   CHECK_EQ(policy.notify_override_count, 0);
   policy.notify_override_count = 40;
@@ -258,7 +272,7 @@ static void test_notify_overrides(void) {
            ikeguard_error_invalid_argument);
   policy = exact_policy();
   CHECK_EQ(ikeguard_policy_notify_class(NULL, ikeguard_ikev2, 36), ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_policy_notify_class(&policy, (ikeguard_ike_version)3, 36),
+  CHECK_EQ(ikeguard_policy_notify_class(&policy, 3, 36),
            ikeguard_error_invalid_argument);
   policy.jitter = 1.0;
   CHECK_EQ(ikeguard_policy_notify_class(&policy, ikeguard_ikev2, 36),
@@ -275,6 +289,7 @@ static void test_create_and_destroy(void) {
   ikeguard* guard = NULL;
   ikeguard_stats stats;
   ikeguard_policy policy = exact_policy();
+  ikeguard_stats_init(&stats);
   manual_clock manual = {42};
   ikeguard_clock c_clock;
   uint64_t before, reading, after;

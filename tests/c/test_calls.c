@@ -74,6 +74,7 @@ static void test_sender(void) {
   uint64_t old_config, new_config;
 
   fixture_init(&f, &policy);
+  ikeguard_stats_init(&s);
   old_config = ikeguard_fingerprint(f.guard, "aes128-sha1-modp1024", 20);
   new_config = ikeguard_fingerprint(f.guard, "aes256gcm16-prfsha384-ecp384", 28);
 
@@ -170,6 +171,7 @@ static void test_receiver(void) {
   uint64_t refused_config, other_config;
 
   fixture_init(&f, &policy);
+  ikeguard_stats_init(&s);
   refused_config = ikeguard_fingerprint(f.guard, "3des-md5-modp768", 16);
   other_config = ikeguard_fingerprint(f.guard, "aes128-sha256-x25519", 20);
   npc.responder_spi = UINT64_C(0xfedcba9876543210);
@@ -331,6 +333,7 @@ static void test_refused_addresses(void) {
   ikeguard_stats s;
 
   fixture_init(&f, &policy);
+  ikeguard_stats_init(&s);
   memset(&unix_family, 0, sizeof unix_family);
   unix_family.ss_family = AF_UNIX;
   v4_as_v6 = v4;
@@ -374,10 +377,12 @@ static void test_refused_arguments(void) {
   ikeguard_decision d;
   ikeguard_error_outcome o;
   ikeguard_stats s;
-  const ikeguard_decision held = {ikeguard_verdict_hold, 5, 5};
-  const ikeguard_error_outcome honoured = {ikeguard_action_hold, 5, 5};
+  const ikeguard_decision held = {.verdict = ikeguard_verdict_hold, .strikes = 5, .until_ns = 5};
+  const ikeguard_error_outcome honoured = {
+      .action = ikeguard_action_hold, .strikes = 5, .until_ns = 5};
 
   fixture_init(&f, &policy);
+  ikeguard_stats_init(&s);
 
   d = held;
   CHECK_EQ(ikeguard_on_outbound_proposal(NULL, SA(peer), sizeof peer, 0, 0, &d),
@@ -404,16 +409,16 @@ static void test_refused_arguments(void) {
                                      ikeguard_origin_authenticated, NULL),
            ikeguard_error_invalid_argument);
   CHECK_EQ(
-      ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc, (ikeguard_origin)3, &o),
+      ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc, 3, &o),
       ikeguard_error_invalid_argument);
   CHECK_EQ(
-      ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc, (ikeguard_origin)-1, &o),
+      ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &npc, -1, &o),
       ikeguard_error_invalid_argument);
-  bad_version.version = (ikeguard_ike_version)0;
+  bad_version.version = 0;
   CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &bad_version,
                                      ikeguard_origin_authenticated, &o),
            ikeguard_error_invalid_argument);
-  bad_version.version = (ikeguard_ike_version)3;
+  bad_version.version = 3;
   CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(peer), sizeof peer, 0, &bad_version,
                                      ikeguard_origin_authenticated, &o),
            ikeguard_error_invalid_argument);
@@ -535,6 +540,7 @@ static void test_overrides_and_transports(void) {
   ikeguard_stats s;
 
   memset(&recorder, 0, sizeof recorder);
+  ikeguard_stats_init(&s);
   c_clock.now = manual_clock_now;
   c_clock.ctx = &clock;
   no_function.send_notice = NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 // Snapshot and restore through the C API: a daemon stops with windows open and starts again
-// on a clock with another base; what restore refuses, and that a refusal changes nothing.
+// on a clock with another base, its guard made from the snapshot (ikeguard_create_restored);
+// what is refused, and that a refusal makes no guard.
 #include "check.h"
 
 #include <stdlib.h>
@@ -30,6 +31,17 @@ static ikeguard* make_guard(manual_clock* clock, size_t max_peers) {
   return guard;
 }
 
+/// ikeguard_create_restored() with make_guard()'s policy and clock; *guard is the result.
+static int restore(ikeguard** guard, manual_clock* clock, size_t max_peers, const void* data,
+                   size_t size, const unsigned char* key, ikeguard_restore_report* report) {
+  ikeguard_policy policy = exact_policy();
+  ikeguard_clock c_clock;
+  policy.max_peers = max_peers;
+  c_clock.now = manual_clock_now;
+  c_clock.ctx = clock;
+  return ikeguard_create_restored(guard, &policy, &c_clock, NULL, data, size, key, report);
+}
+
 static ikeguard_decision inbound(ikeguard* guard, const struct sockaddr* peer, size_t len) {
   ikeguard_decision d;
   ikeguard_on_inbound_proposal(guard, peer, len, 0, 0, &d);
@@ -52,7 +64,7 @@ int main(void) {
   unsigned char other_key[IKEGUARD_SNAPSHOT_KEY_BYTES];
   unsigned char buffer[HEADER + 8 * RECORD + MAC];
   unsigned char altered[sizeof buffer];
-  ikeguard *stopping, *starting, *small;
+  ikeguard *stopping, *starting, *small = NULL, *restarted = NULL;
   ikeguard_decision d;
   ikeguard_error_outcome o;
   ikeguard_restore_report report;
@@ -90,46 +102,64 @@ int main(void) {
            ikeguard_error_invalid_argument);
   CHECK_EQ(ikeguard_snapshot(stopping, buffer, sizeof buffer, daemon_key, &written), IKEGUARD_OK);
 
-  // The daemon starts again, on a clock that begins at 5 s. Everything wrong is refused first.
-  starting = make_guard(&after, 8);
+  // The daemon starts again, on a clock that begins at 5 s. Everything wrong is refused, and
+  // no guard is made.
+  starting = (ikeguard*)&after;  // any non-NULL value: a refusal resets it
   memcpy(other_key, daemon_key, sizeof other_key);
   other_key[0] ^= 1;
   report.restored = report.dropped = 7;
-  CHECK_EQ(ikeguard_restore(starting, buffer, written, other_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, buffer, written, other_key, &report),
            ikeguard_error_snapshot_unauthenticated);
+  CHECK(starting == NULL);
   CHECK_EQ(report.restored, 0);
   CHECK_EQ(report.dropped, 0);
-  CHECK_EQ(ikeguard_restore(starting, buffer, written - 1, daemon_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, buffer, written - 1, daemon_key, &report),
            ikeguard_error_snapshot_truncated);
-  CHECK_EQ(ikeguard_restore(starting, buffer, 10, daemon_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, buffer, 10, daemon_key, &report),
            ikeguard_error_snapshot_truncated);
   memcpy(altered, buffer, written);
   altered[0] = 'X';
-  CHECK_EQ(ikeguard_restore(starting, altered, written, daemon_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, altered, written, daemon_key, &report),
            ikeguard_error_snapshot_not_a_snapshot);
   memcpy(altered, buffer, written);
   altered[9] = 2;  // format version 2
-  CHECK_EQ(ikeguard_restore(starting, altered, written, daemon_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, altered, written, daemon_key, &report),
            ikeguard_error_snapshot_unsupported_version);
   memcpy(altered, buffer, written);
   altered[HEADER + 33] ^= 0x40;  // a window's remaining time
-  CHECK_EQ(ikeguard_restore(starting, altered, written, daemon_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, altered, written, daemon_key, &report),
            ikeguard_error_snapshot_unauthenticated);
-  CHECK_EQ(ikeguard_restore(NULL, buffer, written, daemon_key, &report),
+  CHECK(starting == NULL);
+  CHECK_EQ(ikeguard_create_restored(NULL, NULL, NULL, NULL, buffer, written, daemon_key, &report),
            ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_restore(starting, NULL, written, daemon_key, &report),
+  CHECK_EQ(restore(&starting, &after, 8, NULL, written, daemon_key, &report),
            ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_restore(starting, buffer, written, NULL, &report),
+  CHECK_EQ(restore(&starting, &after, 8, buffer, written, NULL, &report),
            ikeguard_error_invalid_argument);
-  CHECK_EQ(ikeguard_restore(starting, buffer, written, daemon_key, NULL),
-           ikeguard_error_invalid_argument);
+  // A policy or clock that ikeguard_create() refuses is refused here the same way.
+  {
+    ikeguard_policy bad = exact_policy();
+    ikeguard_clock no_function = {NULL, NULL};
+    bad.backoff = 0.5;
+    CHECK_EQ(ikeguard_create_restored(&starting, &bad, NULL, NULL, buffer, written, daemon_key,
+                                      &report),
+             ikeguard_error_invalid_backoff);
+    CHECK_EQ(ikeguard_create_restored(&starting, NULL, &no_function, NULL, buffer, written,
+                                      daemon_key, &report),
+             ikeguard_error_invalid_argument);
+    CHECK(starting == NULL);
+  }
+  // The daemon falls back to a fresh guard: it knows nothing.
+  starting = make_guard(&after, 8);
+  ikeguard_stats_init(&s);
   CHECK_EQ(ikeguard_get_stats(starting, &s), IKEGUARD_OK);
   CHECK_EQ(s.peers_tracked, 0);
   d = inbound(starting, SA(initiator), sizeof initiator);
   CHECK_EQ(d.verdict, ikeguard_verdict_proceed);
+  ikeguard_destroy(starting);
 
   // The real thing: both windows resume with the time they had left (20 s and 50 s).
-  CHECK_EQ(ikeguard_restore(starting, buffer, written, daemon_key, &report), IKEGUARD_OK);
+  CHECK_EQ(restore(&starting, &after, 8, buffer, written, daemon_key, &report), IKEGUARD_OK);
   CHECK_EQ(report.restored, 2);
   CHECK_EQ(report.dropped, 0);
   d = inbound(starting, SA(initiator), sizeof initiator);
@@ -142,10 +172,22 @@ int main(void) {
   CHECK_EQ(d.strikes, 1);
   // Fingerprints made before the restart still match the remembered configuration.
   CHECK(ikeguard_fingerprint(starting, "aes128-sha1-modp1024", 20) == config);
+  // Counters start at zero; the table holds the restored entries.
+  CHECK_EQ(ikeguard_get_stats(starting, &s), IKEGUARD_OK);
+  CHECK_EQ(s.peers_tracked, 2);
+  CHECK_EQ(s.notices_sent + s.errors_honoured, 0);
+
+  // Without a report, and with the defaults (NULL policy and clock): restored all the same.
+  CHECK_EQ(
+      ikeguard_create_restored(&restarted, NULL, NULL, NULL, buffer, written, daemon_key, NULL),
+      IKEGUARD_OK);
+  CHECK(restarted != NULL);
+  CHECK_EQ(ikeguard_get_stats(restarted, &s), IKEGUARD_OK);
+  CHECK_EQ(s.peers_tracked, 2);
+  ikeguard_destroy(restarted);
 
   // A smaller guard keeps the window that ends latest.
-  small = make_guard(&after, 1);
-  CHECK_EQ(ikeguard_restore(small, buffer, written, daemon_key, &report), IKEGUARD_OK);
+  CHECK_EQ(restore(&small, &after, 1, buffer, written, daemon_key, &report), IKEGUARD_OK);
   CHECK_EQ(report.restored, 1);
   CHECK_EQ(report.dropped, 1);
   d = inbound(small, SA(initiator), sizeof initiator);

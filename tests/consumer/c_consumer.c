@@ -34,12 +34,13 @@ static void count_notice(void* ctx, const struct sockaddr* peer, size_t peer_len
 int main(void) {
   const ikeguard_clock clock = {read_clock, NULL};
   const ikeguard_transport transport = {count_notice, NULL};
-  const ikeguard_notice npc = {ikeguard_ikev2, 14, 0x1111, 0, 0};
+  const ikeguard_notice npc = {.version = ikeguard_ikev2, .type = 14, .initiator_spi = 0x1111};
   struct sockaddr_in peer;
   ikeguard_policy policy;
   ikeguard* guard = NULL;
   ikeguard_decision decision;
   ikeguard_error_outcome outcome;
+  ikeguard_stats stats;
 
   memset(&peer, 0, sizeof peer);
   peer.sin_family = AF_INET;
@@ -84,6 +85,13 @@ int main(void) {
                                            &decision) == IKEGUARD_OK &&
              decision.verdict == ikeguard_verdict_proceed,
          "success clears the windows");
+  ikeguard_stats_init(&stats);
+  expect(ikeguard_get_stats(guard, &stats) == IKEGUARD_OK && stats.notices_sent == 1 &&
+             stats.dropped_inbound == 1 && stats.errors_honoured == 1,
+         "the counters, through a struct of this header's size");
+  expect(strcmp(ikeguard_err_name(ikeguard_error_invalid_backoff),
+                "ikeguard_error_invalid_backoff") == 0,
+         "ikeguard_err_name names the code");
   peer.sin_family = AF_UNIX;
   expect(ikeguard_on_established(guard, (const struct sockaddr*)&peer, sizeof peer, 0) ==
              ikeguard_error_unsupported_address_family,
