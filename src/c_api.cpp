@@ -150,6 +150,40 @@ ikeguard::SnapshotKey to_key(const unsigned char* key) noexcept {
   return snapshot_key;
 }
 
+// Both calls about a notice: the same checks (and the caller's own, `valid`), then `call` with
+// the peer's key and the C++ notice, at the boundary.
+template <class Answer, class Call>
+int notice_call(ikeguard_handle* guard, const struct sockaddr* peer, size_t peer_len,
+                uint32_t scope, const ikeguard_notice* notice, bool valid, Answer* answer,
+                Call&& call) {
+  fail_open(answer);
+  ikeguard::Notice cpp_notice;
+  if (guard == nullptr || notice == nullptr || answer == nullptr || !valid ||
+      !to_notice(*notice, cpp_notice)) {
+    return code(Errc::invalid_argument);
+  }
+  ikeguard::PeerKey key;
+  if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
+  return boundary([&] {
+    to_c(call(*guard->guard, key, cpp_notice), *answer);
+    return IKEGUARD_OK;
+  });
+}
+
+// Both proposal calls: the same arguments, checks and answer.
+using ProposalCall = ikeguard::Decision (ikeguard::NegotiationGuard::*)(
+    const ikeguard::PeerKey&, const ikeguard::Fingerprint&) noexcept;
+int proposal(ProposalCall call, ikeguard_handle* guard, const struct sockaddr* peer,
+             size_t peer_len, uint32_t scope, uint64_t fingerprint, ikeguard_decision* decision) {
+  fail_open(decision);
+  if (guard == nullptr || decision == nullptr) return code(Errc::invalid_argument);
+  ikeguard::PeerKey key;
+  if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
+  return boundary([&] {
+    to_c(((*guard->guard).*call)(key, ikeguard::Fingerprint::from_value(fingerprint)), *decision);
+    return IKEGUARD_OK;
+  });
+}
 }  // namespace
 
 extern "C" {
@@ -361,69 +395,39 @@ IKEGUARD_API uint64_t ikeguard_fingerprint_message(const ikeguard_handle* guard,
 IKEGUARD_API int ikeguard_on_outbound_proposal(ikeguard_handle* guard, const struct sockaddr* peer,
                                                size_t peer_len, uint32_t scope,
                                                uint64_t fingerprint, ikeguard_decision* decision) {
-  fail_open(decision);
-  if (guard == nullptr || decision == nullptr) return code(Errc::invalid_argument);
-  ikeguard::PeerKey key;
-  if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
-  return boundary([&] {
-    to_c(guard->guard->on_outbound_proposal(key, ikeguard::Fingerprint::from_value(fingerprint)),
-         *decision);
-    return IKEGUARD_OK;
-  });
+  return proposal(&ikeguard::NegotiationGuard::on_outbound_proposal, guard, peer, peer_len, scope,
+                  fingerprint, decision);
 }
 
 IKEGUARD_API int ikeguard_on_inbound_error(ikeguard_handle* guard, const struct sockaddr* peer,
                                            size_t peer_len, uint32_t scope,
                                            const ikeguard_notice* notice, int origin,
                                            ikeguard_error_outcome* outcome) {
-  fail_open(outcome);
-  ikeguard::Notice cpp_notice;
-  if (guard == nullptr || notice == nullptr || outcome == nullptr ||
-      !to_notice(*notice, cpp_notice) || origin < ikeguard_origin_authenticated ||
-      origin > ikeguard_origin_unsolicited) {
-    return code(Errc::invalid_argument);
-  }
-  ikeguard::PeerKey key;
-  if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
-  return boundary([&] {
-    to_c(guard->guard->on_inbound_error(key, cpp_notice, static_cast<ikeguard::Origin>(origin)),
-         *outcome);
-    return IKEGUARD_OK;
-  });
+  const bool known_origin =
+      origin >= ikeguard_origin_authenticated && origin <= ikeguard_origin_unsolicited;
+  return notice_call(guard, peer, peer_len, scope, notice, known_origin, outcome,
+                     [origin](ikeguard::NegotiationGuard& g, const ikeguard::PeerKey& key,
+                              const ikeguard::Notice& n) {
+                       return g.on_inbound_error(key, n, static_cast<ikeguard::Origin>(origin));
+                     });
 }
 
 IKEGUARD_API int ikeguard_on_inbound_proposal(ikeguard_handle* guard, const struct sockaddr* peer,
                                               size_t peer_len, uint32_t scope, uint64_t fingerprint,
                                               ikeguard_decision* decision) {
-  fail_open(decision);
-  if (guard == nullptr || decision == nullptr) return code(Errc::invalid_argument);
-  ikeguard::PeerKey key;
-  if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
-  return boundary([&] {
-    to_c(guard->guard->on_inbound_proposal(key, ikeguard::Fingerprint::from_value(fingerprint)),
-         *decision);
-    return IKEGUARD_OK;
-  });
+  return proposal(&ikeguard::NegotiationGuard::on_inbound_proposal, guard, peer, peer_len, scope,
+                  fingerprint, decision);
 }
 
 IKEGUARD_API int ikeguard_on_local_rejection(ikeguard_handle* guard, const struct sockaddr* peer,
                                              size_t peer_len, uint32_t scope,
                                              const ikeguard_notice* notice, uint64_t fingerprint,
                                              ikeguard_decision* decision) {
-  fail_open(decision);
-  ikeguard::Notice cpp_notice;
-  if (guard == nullptr || notice == nullptr || decision == nullptr ||
-      !to_notice(*notice, cpp_notice)) {
-    return code(Errc::invalid_argument);
-  }
-  ikeguard::PeerKey key;
-  if (const int status = to_peer(peer, peer_len, scope, key); status != IKEGUARD_OK) return status;
-  return boundary([&] {
-    to_c(guard->guard->on_local_rejection(key, cpp_notice,
-                                          ikeguard::Fingerprint::from_value(fingerprint)),
-         *decision);
-    return IKEGUARD_OK;
-  });
+  return notice_call(guard, peer, peer_len, scope, notice, true, decision,
+                     [fingerprint](ikeguard::NegotiationGuard& g, const ikeguard::PeerKey& key,
+                                   const ikeguard::Notice& n) {
+                       return g.on_local_rejection(key, n, ikeguard::Fingerprint::from_value(fingerprint));
+                     });
 }
 
 IKEGUARD_API int ikeguard_on_established(ikeguard_handle* guard, const struct sockaddr* peer,

@@ -42,22 +42,26 @@ struct SocketAddress {
   std::size_t length = 0;
 };
 
+template <class Address>
+void store(SocketAddress& out, const Address& address) noexcept {
+  std::memcpy(&out.storage, &address, sizeof address);
+  out.length = sizeof address;
+}
+
 inline SocketAddress to_sockaddr(const ikeguard::PeerKey& peer) noexcept {
   SocketAddress out;
   if (peer.family() == ikeguard::PeerKey::Family::ipv4) {
     sockaddr_in in{};
     in.sin_family = AF_INET;
     in.sin_port = htons(peer.port());
-    std::memcpy(&in.sin_addr, peer.address().data(), 4);
-    std::memcpy(&out.storage, &in, sizeof in);
-    out.length = sizeof in;
+    std::memcpy(&in.sin_addr, peer.address().data(), sizeof in.sin_addr);
+    store(out, in);
   } else {
     sockaddr_in6 in6{};
     in6.sin6_family = AF_INET6;
     in6.sin6_port = htons(peer.port());
-    std::memcpy(&in6.sin6_addr, peer.address().data(), 16);
-    std::memcpy(&out.storage, &in6, sizeof in6);
-    out.length = sizeof in6;
+    std::memcpy(&in6.sin6_addr, peer.address().data(), sizeof in6.sin6_addr);
+    store(out, in6);
   }
   return out;
 }
