@@ -15,7 +15,7 @@ struct SnapshotKey {
   std::array<unsigned char, 32> bytes{};
 };
 
-/// What restore() did.
+/// What NegotiationGuard::create_restored() did.
 struct RestoreReport {
   std::size_t restored = 0;  ///< entries now in the table
   std::size_t dropped = 0;   ///< entries left out: beyond max_peers (those ending soonest go first)
