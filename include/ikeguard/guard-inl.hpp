@@ -34,14 +34,14 @@ using detail::SenderHold;
 
 IKEGUARD_INLINE Decision NegotiationGuard::on_outbound_proposal(const PeerKey& peer,
                                                                 const Fingerprint& fingerprint) noexcept {
-  return proposal(peer, fingerprint, /*inbound=*/false);
+  return proposal</*Inbound=*/false>(peer, fingerprint);
 }
 
 // ---- Step B: the receiver's gate, and its rejection -------------------------------------------
 
 IKEGUARD_INLINE Decision NegotiationGuard::on_inbound_proposal(const PeerKey& peer,
                                                                const Fingerprint& fingerprint) noexcept {
-  return proposal(peer, fingerprint, /*inbound=*/true);
+  return proposal</*Inbound=*/true>(peer, fingerprint);
 }
 
 IKEGUARD_INLINE Decision NegotiationGuard::on_local_rejection(const PeerKey& peer,
@@ -182,33 +182,41 @@ IKEGUARD_INLINE void NegotiationGuard::on_established(const PeerKey& peer) noexc
 // ---- Proposals: one decision, with or without the lock ----------------------------------------
 
 namespace detail {
-inline Count proposal_count(bool inbound, Verdict verdict) noexcept {
-  if (inbound) return verdict == Verdict::hold ? Count::dropped_inbound : Count::proceeded_inbound;
-  return verdict == Verdict::hold ? Count::held_outbound : Count::proceeded_outbound;
+template <bool Inbound>
+constexpr Count proposal_count(Verdict verdict) noexcept {
+  if constexpr (Inbound) return verdict == Verdict::hold ? Count::dropped_inbound : Count::proceeded_inbound;
+  else return verdict == Verdict::hold ? Count::held_outbound : Count::proceeded_outbound;
 }
 }  // namespace detail
 
 // Both proposal calls: decide_proposal() on the peer's state, answered without the lock when
 // that changes nothing, else under it, where the changed state is kept (a new entry for a
 // remembered proposal; none for a peer with nothing left to remember).
-IKEGUARD_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer, const Fingerprint& fingerprint,
-                                                    bool inbound) noexcept {
+template <bool Inbound>
+IKEGUARD_ALWAYS_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer,
+                                                           const Fingerprint& fingerprint) noexcept {
   const std::uint64_t hash = detail::peer_hash(keys_, peer);
   Shard& shard = table_.shard_for(hash);
   shard.prefetch(hash);
   const Now now(clock_.now());
-  if (Decision read; answer_without_lock(shard, hash, inbound, fingerprint, now, read)) return read;
+  if (Decision read; answer_without_lock<Inbound>(shard, hash, fingerprint, now, read)) return read;
+  return locked_proposal<Inbound>(shard, hash, fingerprint, now);
+}
+
+template <bool Inbound>
+Decision NegotiationGuard::locked_proposal(Shard& shard, std::uint64_t hash,
+                                           const Fingerprint& fingerprint, const Now& now) noexcept {
   Shard::Writer writing(shard);
   keep_fresh(shard, now);
   Table::Entry* entry = shard.find(hash);
   PeerState state = entry != nullptr ? entry->value : PeerState{};
-  const detail::ProposalStep step = detail::decide_proposal(state, inbound, fingerprint, now, forgive_ms_);
+  const detail::ProposalStep step = detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_);
   if (entry != nullptr && state.idle(now.at)) shard.erase(entry);
   else if (entry != nullptr) entry->value = state;
   else if (!state.idle(now.at)) insert(shard, hash, now) = state;
   detail::CounterSet& counters = shard.locked().counters;
   if (step.lifted) counters.bump(Count::fingerprint_lifts);
-  counters.bump(detail::proposal_count(inbound, step.decision.verdict));
+  counters.bump(detail::proposal_count<Inbound>(step.decision.verdict));
   return step.decision;
 }
 
@@ -217,23 +225,32 @@ IKEGUARD_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer, const F
 // or an answer that would change the entry, sends the call to the locked path, which decides
 // the same way on the entry itself. Threads that only read thus never write a shared cache
 // line; only this CPU's counters.
-IKEGUARD_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, std::uint64_t hash,
-                                                           bool inbound, const Fingerprint& fingerprint,
-                                                           const Now& now, Decision& decision) noexcept {
-  PeerState state;
+template <bool Inbound>
+IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, std::uint64_t hash,
+                                                                  const Fingerprint& fingerprint,
+                                                                  const Now& now,
+                                                                  Decision& decision) noexcept {
   const auto fresh = [&now](const ShardClock& clock) {
     const Millis normalized = clock.normalized_at.load(std::memory_order_relaxed);
     return now.ms - normalized < detail::normalize_every && now.ms >= normalized;
   };
-  const Table::Read read = shard.read(hash, state, fresh);
-  if (read == Table::Read::contended) return false;
-  const PeerState before = state;
-  const detail::ProposalStep step = detail::decide_proposal(state, inbound, fingerprint, now, forgive_ms_);
-  const bool found = read == Table::Read::found;
-  if (!(state == before) || (found && state.idle(now.at))) return false;
-  decision = step.decision;
-  stripes_.here().add(detail::proposal_count(inbound, decision.verdict));
-  return true;
+  // The answer when deciding changes nothing (`state` is a copy of what was read).
+  const auto unchanged = [&](PeerState state, bool found) IKEGUARD_ALWAYS_INLINE_LAMBDA {
+    const detail::ProposalStep step = detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_);
+    if (step.changed) return false;
+    // A held answer has a window open, so it is not idle; a proceed may leave a slot to reclaim.
+    if (found && step.decision.verdict == Verdict::proceed && state.idle(now.at)) return false;
+    decision = step.decision;
+    stripes_.here().add(detail::proposal_count<Inbound>(decision.verdict));
+    return true;
+  };
+  PeerState state;
+  switch (shard.read(hash, state, fresh)) {
+    case Table::Read::found: return unchanged(state, true);
+    case Table::Read::absent: return unchanged(PeerState{}, false);  // folded to a constant answer
+    case Table::Read::contended: break;
+  }
+  return false;
 }
 
 // ---- The table under the guard -----------------------------------------------------------------

@@ -171,10 +171,14 @@ class IKEGUARD_API NegotiationGuard {
   Errc restore(const void* data, std::size_t size, const SnapshotKey& key,
                RestoreReport* report) noexcept;
 
-  Decision proposal(const PeerKey& peer, const Fingerprint& fingerprint, bool inbound) noexcept;
-  bool answer_without_lock(Shard& shard, std::uint64_t hash, bool inbound,
-                           const Fingerprint& fingerprint, const detail::Now& now,
-                           Decision& decision) noexcept;
+  template <bool Inbound>
+  Decision proposal(const PeerKey& peer, const Fingerprint& fingerprint) noexcept;
+  template <bool Inbound>
+  Decision locked_proposal(Shard& shard, std::uint64_t hash, const Fingerprint& fingerprint,
+                           const detail::Now& now) noexcept;
+  template <bool Inbound>
+  bool answer_without_lock(Shard& shard, std::uint64_t hash, const Fingerprint& fingerprint,
+                           const detail::Now& now, Decision& decision) noexcept;
   detail::PeerState& insert(Shard& shard, std::uint64_t hash, const detail::Now& now) noexcept;
   ErrorOutcome hold_for_retry(Shard& shard, detail::PeerState& state, bool awaiting_confirmation,
                               const detail::Now& now) noexcept;

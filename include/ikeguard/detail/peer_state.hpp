@@ -10,8 +10,15 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <limits>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define IKEGUARD_ALWAYS_INLINE inline __attribute__((always_inline))
+#define IKEGUARD_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#define IKEGUARD_ALWAYS_INLINE inline
+#define IKEGUARD_ALWAYS_INLINE_LAMBDA
+#endif
 
 namespace ikeguard::detail {
 
@@ -74,11 +81,23 @@ struct PeerState {
   bool forgiven(Stamp now, Millis forgive_ms) const noexcept {
     return counted() && ahead(now, last_failure) >= forgive_ms;
   }
-  // What a call sees first: lapsed windows closed, lapsed strikes forgiven.
-  void settle(Stamp now, Millis forgive_ms) noexcept {
-    if (sender_hold() != SenderHold::none && !sender_open(now)) set_sender_hold(SenderHold::none);
-    if (receiver_set() && !receiver_open(now)) clear_receiver();
-    if (forgiven(now, forgive_ms)) forgive();
+  // What a call sees first: lapsed windows closed, lapsed strikes forgiven. True when something
+  // lapsed.
+  bool settle(Stamp now, Millis forgive_ms) noexcept {
+    bool changed = false;
+    if (sender_hold() != SenderHold::none && !sender_open(now)) {
+      set_sender_hold(SenderHold::none);
+      changed = true;
+    }
+    if (receiver_set() && !receiver_open(now)) {
+      clear_receiver();
+      changed = true;
+    }
+    if (forgiven(now, forgive_ms)) {
+      forgive();
+      changed = true;
+    }
+    return changed;
   }
 
   bool any_window_open(Stamp now) const noexcept { return sender_open(now) || receiver_open(now); }
@@ -99,10 +118,6 @@ struct PeerState {
   // Worth counting when evicted: losing a remembered proposal costs little; losing a window or
   // strikes is what counts.
   bool protective(Stamp now) const noexcept { return any_window_open(now) || counted(); }
-
-  friend bool operator==(const PeerState& a, const PeerState& b) noexcept {
-    return std::memcmp(&a, &b, sizeof a) == 0;
-  }
 };
 static_assert(sizeof(PeerState) == 24, "a 32-byte slot with its hash, two to a cache line");
 
@@ -132,44 +147,48 @@ inline void rebase(PeerState& s, Millis reference, const Now& now, Millis cap, M
 // What a proposal call answers, and what it does to the peer's state.
 struct ProposalStep {
   Decision decision;
-  bool lifted = false;  // a changed fingerprint lifted the window
+  bool lifted = false;   // a changed fingerprint lifted the window
+  bool changed = false;  // the state is not what it was (lapsed, lifted, or a new fingerprint)
 };
 
-// The decision on a proposal (on_outbound_proposal, inbound = false; on_inbound_proposal,
-// inbound = true), applied to `state` (a default PeerState for a peer not tracked): settles it,
-// holds while the window is open unless the fingerprint lifts it, and outbound remembers the
-// fingerprint sent. The guard's lock-free path runs it on a copy and answers alone when the
-// copy is unchanged; otherwise the locked path runs it on the entry itself.
-inline ProposalStep decide_proposal(PeerState& state, bool inbound, const Fingerprint& fingerprint,
-                                    const Now& now, Millis forgive_ms) noexcept {
-  state.settle(now.at, forgive_ms);
+// The decision on a proposal (on_outbound_proposal: Inbound false; on_inbound_proposal: Inbound
+// true), applied to `state` (a default PeerState for a peer not tracked): settles it, holds while
+// the window is open unless the fingerprint lifts it, and outbound remembers the fingerprint
+// sent. The guard's lock-free path runs it on a copy and answers alone when nothing changed;
+// otherwise the locked path runs it on the entry itself. Always inlined: it is most
+// of a lock-free answer's work.
+template <bool Inbound>
+IKEGUARD_ALWAYS_INLINE ProposalStep decide_proposal(PeerState& state, const Fingerprint& fingerprint,
+                                                    const Now& now, Millis forgive_ms) noexcept {
   ProposalStep step;
-  if (inbound) {
+  step.changed = state.settle(now.at, forgive_ms);
+  if constexpr (Inbound) {
     if (state.receiver_open(now.at)) {
       if (!lifts(fingerprint, state.receiver_fingerprint)) {
         step.decision = {Verdict::hold, end_of(state.receiver_until, now), state.receiver_strikes};
         return step;
       }
       state.clear_receiver();
-      step.lifted = true;
+      step.lifted = step.changed = true;
     }
     step.decision = {Verdict::proceed, point(now.ns), state.receiver_strikes};
-    return step;
-  }
-  if (state.sender_open(now.at)) {
-    if (!lifts(fingerprint, state.sender_fingerprint)) {
-      step.decision = {Verdict::hold, end_of(state.sender_until, now), state.sender_strikes};
-      return step;
+  } else {
+    if (state.sender_open(now.at)) {
+      if (!lifts(fingerprint, state.sender_fingerprint)) {
+        step.decision = {Verdict::hold, end_of(state.sender_until, now), state.sender_strikes};
+        return step;
+      }
+      state.set_sender_hold(SenderHold::none);
+      step.lifted = step.changed = true;
     }
-    state.set_sender_hold(SenderHold::none);
-    step.lifted = true;
+    const std::uint32_t offered = short_fingerprint(fingerprint);
+    if (offered != state.sender_fingerprint) {
+      state.confirmations = 0;  // they were about another configuration
+      state.sender_fingerprint = offered;
+      step.changed = true;
+    }
+    step.decision = {Verdict::proceed, point(now.ns), state.sender_strikes};
   }
-  const std::uint32_t offered = short_fingerprint(fingerprint);
-  if (offered != state.sender_fingerprint) {
-    state.confirmations = 0;  // they were about another configuration
-    state.sender_fingerprint = offered;
-  }
-  step.decision = {Verdict::proceed, point(now.ns), state.sender_strikes};
   return step;
 }
 

@@ -40,11 +40,14 @@ inline std::uint8_t tag_of(std::uint64_t hash) noexcept {
   return tag != 0 ? tag : 1;
 }
 
-// An entry read while a writer may be changing it: whole 8-byte words, never torn; whether the
+// Memory read while a writer may be changing it: whole 8-byte words, never torn; whether the
 // words belong together the seqlock's version says afterwards.
+IKEGUARD_SEQLOCK_READER inline std::uint64_t read_racy_word(const std::uint64_t* word) noexcept {
+  return __atomic_load_n(word, __ATOMIC_RELAXED);
+}
 template <class T>
 IKEGUARD_SEQLOCK_READER void read_racy(const T& shared, T& copy) noexcept {
-  static_assert(sizeof(T) % sizeof(std::uint64_t) == 0 && alignof(T) >= alignof(std::uint64_t));
+  static_assert(sizeof(T) % sizeof(std::uint64_t) == 0, "whole words");  // and 8-aligned: Entry
   const auto* from = reinterpret_cast<const std::uint64_t*>(&shared);
   auto* to = reinterpret_cast<unsigned char*>(&copy);
   for (std::size_t i = 0; i < sizeof(T) / sizeof(std::uint64_t); ++i) {
@@ -182,18 +185,14 @@ IKEGUARD_SEQLOCK_READER typename PeerTable<V, R, L>::Read PeerTable<V, R, L>::Sh
   if ((before & 1u) != 0 || !shard_ok(read_mostly_)) return Read::contended;
   const std::uint8_t tag = table::tag_of(hash);
   Read result = Read::absent;
-  Entry entry;
   // Bounded: what a racing writer leaves half-done must not keep a reader looping.
   for (std::uint32_t i = home(hash), seen = 0; seen < size_; ++seen, i = next(i)) {
     const std::uint8_t t = __atomic_load_n(&tags_[i], __ATOMIC_RELAXED);
     if (t == 0) break;
-    if (t != tag) continue;
-    table::read_racy(slots_[i], entry);
-    if (entry.hash == hash) {
-      copy = entry.value;
-      result = Read::found;
-      break;
-    }
+    if (t != tag || table::read_racy_word(&slots_[i].hash) != hash) continue;
+    table::read_racy(slots_[i].value, copy);
+    result = Read::found;
+    break;
   }
   IKEGUARD_FENCE(std::memory_order_acquire);
   if (version_.load(std::memory_order_relaxed) != before) return Read::contended;

@@ -63,7 +63,7 @@ class PeerTable {
  public:
   struct Entry {
     std::uint64_t hash = 0;  // 0: empty
-    Value value{};
+    alignas(8) Value value{};  // read by lock-free readers as whole 8-byte words
   };
   static_assert(std::is_trivially_copyable_v<Value> && sizeof(Value) % 8 == 0,
                 "a value is copied as whole words by lock-free readers");
