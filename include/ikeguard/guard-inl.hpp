@@ -199,8 +199,11 @@ IKEGUARD_ALWAYS_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer,
   Shard& shard = table_.shard_for(hash);
   shard.prefetch(hash);
   const Now now(clock_.now());
-  if (Decision read; answer_without_lock<Inbound>(shard, hash, fingerprint, now, read)) return read;
-  return locked_proposal<Inbound>(shard, hash, fingerprint, now);
+  Decision decision;  // the return value itself: every path below fills it
+  if (!answer_without_lock<Inbound>(shard, hash, fingerprint, now, decision)) {
+    decision = locked_proposal<Inbound>(shard, hash, fingerprint, now);
+  }
+  return decision;
 }
 
 template <bool Inbound>
@@ -210,14 +213,16 @@ Decision NegotiationGuard::locked_proposal(Shard& shard, std::uint64_t hash,
   keep_fresh(shard, now);
   Table::Entry* entry = shard.find(hash);
   PeerState state = entry != nullptr ? entry->value : PeerState{};
-  const detail::ProposalStep step = detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_);
+  Decision decision;
+  const detail::ProposalStep step =
+      detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_, decision);
   if (entry != nullptr && state.idle(now.at)) shard.erase(entry);
   else if (entry != nullptr) entry->value = state;
   else if (!state.idle(now.at)) insert(shard, hash, now) = state;
   detail::CounterSet& counters = shard.locked().counters;
   if (step.lifted) counters.bump(Count::fingerprint_lifts);
-  counters.bump(detail::proposal_count<Inbound>(step.decision.verdict));
-  return step.decision;
+  counters.bump(detail::proposal_count<Inbound>(decision.verdict));
+  return decision;
 }
 
 // Most proposals change nothing: a peer not in the table, or one whose window holds it. Such an
@@ -235,19 +240,22 @@ IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, 
     return now.ms - normalized < detail::normalize_every && now.ms >= normalized;
   };
   // The answer when deciding changes nothing (`state` is a copy of what was read).
-  const auto unchanged = [&](PeerState state, bool found) IKEGUARD_ALWAYS_INLINE_LAMBDA {
-    const detail::ProposalStep step = detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_);
+  const auto unchanged = [&](PeerState& state, bool found) IKEGUARD_ALWAYS_INLINE_LAMBDA {
+    const detail::ProposalStep step =
+        detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_, decision);
     if (step.changed) return false;
     // A held answer has a window open, so it is not idle; a proceed may leave a slot to reclaim.
-    if (found && step.decision.verdict == Verdict::proceed && state.idle(now.at)) return false;
-    decision = step.decision;
+    if (found && decision.verdict == Verdict::proceed && state.idle(now.at)) return false;
     stripes_.here().add(detail::proposal_count<Inbound>(decision.verdict));
     return true;
   };
   PeerState state;
   switch (shard.read(hash, state, fresh)) {
     case Table::Read::found: return unchanged(state, true);
-    case Table::Read::absent: return unchanged(PeerState{}, false);  // folded to a constant answer
+    case Table::Read::absent: {
+      PeerState untracked;  // folded to a constant answer
+      return unchanged(untracked, false);
+    }
     case Table::Read::contended: break;
   }
   return false;

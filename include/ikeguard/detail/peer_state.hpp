@@ -144,9 +144,8 @@ inline void rebase(PeerState& s, Millis reference, const Now& now, Millis cap, M
   s.settle(now.at, forgive_ms);
 }
 
-// What a proposal call answers, and what it does to the peer's state.
+// What a proposal call did to the peer's state (its answer is written to a Decision).
 struct ProposalStep {
-  Decision decision;
   bool lifted = false;   // a changed fingerprint lifted the window
   bool changed = false;  // the state is not what it was (lapsed, lifted, or a new fingerprint)
 };
@@ -154,28 +153,30 @@ struct ProposalStep {
 // The decision on a proposal (on_outbound_proposal: Inbound false; on_inbound_proposal: Inbound
 // true), applied to `state` (a default PeerState for a peer not tracked): settles it, holds while
 // the window is open unless the fingerprint lifts it, and outbound remembers the fingerprint
-// sent. The guard's lock-free path runs it on a copy and answers alone when nothing changed;
+// sent; the answer goes to `decision` (written in place: no copies on the hot path). The
+// guard's lock-free path runs it on a copy and answers alone when nothing changed;
 // otherwise the locked path runs it on the entry itself. Always inlined: it is most
 // of a lock-free answer's work.
 template <bool Inbound>
 IKEGUARD_ALWAYS_INLINE ProposalStep decide_proposal(PeerState& state, const Fingerprint& fingerprint,
-                                                    const Now& now, Millis forgive_ms) noexcept {
+                                                    const Now& now, Millis forgive_ms,
+                                                    Decision& decision) noexcept {
   ProposalStep step;
   step.changed = state.settle(now.at, forgive_ms);
   if constexpr (Inbound) {
     if (state.receiver_open(now.at)) {
       if (!lifts(fingerprint, state.receiver_fingerprint)) {
-        step.decision = {Verdict::hold, end_of(state.receiver_until, now), state.receiver_strikes};
+        decision = {Verdict::hold, end_of(state.receiver_until, now), state.receiver_strikes};
         return step;
       }
       state.clear_receiver();
       step.lifted = step.changed = true;
     }
-    step.decision = {Verdict::proceed, point(now.ns), state.receiver_strikes};
+    decision = {Verdict::proceed, point(now.ns), state.receiver_strikes};
   } else {
     if (state.sender_open(now.at)) {
       if (!lifts(fingerprint, state.sender_fingerprint)) {
-        step.decision = {Verdict::hold, end_of(state.sender_until, now), state.sender_strikes};
+        decision = {Verdict::hold, end_of(state.sender_until, now), state.sender_strikes};
         return step;
       }
       state.set_sender_hold(SenderHold::none);
@@ -187,7 +188,7 @@ IKEGUARD_ALWAYS_INLINE ProposalStep decide_proposal(PeerState& state, const Fing
       state.sender_fingerprint = offered;
       step.changed = true;
     }
-    step.decision = {Verdict::proceed, point(now.ns), state.sender_strikes};
+    decision = {Verdict::proceed, point(now.ns), state.sender_strikes};
   }
   return step;
 }
