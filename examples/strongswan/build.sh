@@ -37,7 +37,7 @@ packages=(cmake ninja-build g++ gcc make pkg-config libsodium-dev libfmt-dev dpk
           libgmp-dev libssl-dev autoconf automake libtool gettext bison flex gperf)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$p")
 done
 
 has_deb_src() {

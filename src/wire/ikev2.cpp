@@ -143,7 +143,10 @@ Result<std::size_t> build_informational_notify(MutableBytes out, std::uint64_t i
                              message_id, notify_type, notify_data);
 }
 
-Result<std::size_t> build_ike_sa_init(MutableBytes out, const IkeSaInitMessage& request) noexcept {
+namespace {
+// Only what parse_ikev2 and a responder would accept: a well-formed SA body, a public value, a
+// nonce of RFC 7296 3.9's size, SHA-1-sized NAT detection data.
+Errc check_ike_sa_init(const IkeSaInitMessage& request) noexcept {
   const Bytes views[] = {request.sa_payload_body, request.ke_data, request.nonce, request.nat_source,
                          request.nat_destination};
   for (const Bytes& view : views) {
@@ -153,8 +156,6 @@ Result<std::size_t> build_ike_sa_init(MutableBytes out, const IkeSaInitMessage& 
       request.ke_data.size > max_payload_length - generic_payload_header_size - ke_fixed_size) {
     return Errc::wire_bad_length;
   }
-  // Only what parse_ikev2 and a responder would accept: a well-formed SA body, a public value,
-  // a nonce of RFC 7296 3.9's size, SHA-1-sized NAT detection data.
   if (!parse_sa_payload(request.sa_payload_body).ok()) return Errc::wire_malformed_payload;
   if (request.ke_data.empty()) return Errc::wire_malformed_payload;
   if (request.nonce.size < min_nonce_size || request.nonce.size > max_nonce_size) {
@@ -164,7 +165,12 @@ Result<std::size_t> build_ike_sa_init(MutableBytes out, const IkeSaInitMessage& 
       (!request.nat_destination.empty() && request.nat_destination.size != nat_detection_size)) {
     return Errc::wire_malformed_payload;
   }
+  return Errc::ok;
+}
+}  // namespace
 
+Result<std::size_t> build_ike_sa_init(MutableBytes out, const IkeSaInitMessage& request) noexcept {
+  if (const Errc invalid = check_ike_sa_init(request); invalid != Errc::ok) return invalid;
   const std::size_t sa_size = generic_payload_header_size + request.sa_payload_body.size;
   const std::size_t ke_size = generic_payload_header_size + ke_fixed_size + request.ke_data.size;
   const std::size_t nonce_size = generic_payload_header_size + request.nonce.size;

@@ -107,7 +107,7 @@ step_check() {
   minor=${minor%%.*}
   soversion=$major
   [ "$major" = 0 ] && soversion="0.$minor"
-  dpkg-deb --info "$runtime" shlibs | grep -Fq "libikeguard $soversion libikeguard " \
+  dpkg-deb --info "$runtime" shlibs | grep -F "libikeguard $soversion libikeguard " >/dev/null \
     || fail "libikeguard has no shlibs entry for libikeguard.so.$soversion"
 
   libdir="/usr/lib/$multiarch"
@@ -182,7 +182,7 @@ step_pkg_config() {
   "$cc" -std=c99 -Wall -Wextra -Wpedantic -Werror "$sources/c_consumer.c" -o "$out/c_consumer" \
     $(pkg-config --cflags --libs ikeguard) -Wl,-rpath,"$libdir"
   for program in contract_consumer c_consumer; do
-    ldd "$out/$program" | grep -Fq "$libdir/libikeguard.so" \
+    ldd "$out/$program" | grep -F "$libdir/libikeguard.so" >/dev/null \
       || fail "$program does not load the installed libikeguard: $(ldd "$out/$program")"
     "$out/$program"
   done
