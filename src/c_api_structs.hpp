@@ -118,18 +118,22 @@ inline bool all_zero(const unsigned char* bytes, std::size_t size) noexcept {
   return std::all_of(bytes, bytes + size, [](unsigned char byte) { return byte == 0; });
 }
 
+// The policy's fields that both structs hold under one name: durations (milliseconds in C,
+// `name_ms`) and values. max_peers and the notify overrides are converted on their own.
+#define IKEGUARD_POLICY_FIELDS(DURATION, VALUE)                                          \
+  DURATION(receiver_window) DURATION(sender_window) VALUE(backoff) DURATION(max_window) \
+  VALUE(unauthenticated_confirmations) DURATION(retry_delay) VALUE(jitter)              \
+  DURATION(forgive_after)
+
 inline ikeguard_policy default_policy() noexcept {
   const ikeguard::Policy defaults;
   ikeguard_policy policy{};
   policy.struct_size = sizeof policy;
-  policy.receiver_window_ms = to_ms(defaults.receiver_window);
-  policy.sender_window_ms = to_ms(defaults.sender_window);
-  policy.backoff = defaults.backoff;
-  policy.max_window_ms = to_ms(defaults.max_window);
-  policy.unauthenticated_confirmations = defaults.unauthenticated_confirmations;
-  policy.retry_delay_ms = to_ms(defaults.retry_delay);
-  policy.jitter = defaults.jitter;
-  policy.forgive_after_ms = to_ms(defaults.forgive_after);
+#define IKEGUARD_C_DURATION(name) policy.name##_ms = to_ms(defaults.name);
+#define IKEGUARD_C_VALUE(name) policy.name = defaults.name;
+  IKEGUARD_POLICY_FIELDS(IKEGUARD_C_DURATION, IKEGUARD_C_VALUE)
+#undef IKEGUARD_C_DURATION
+#undef IKEGUARD_C_VALUE
   policy.max_peers = defaults.max_peers;
   policy.notify_override_count = 0;
   return policy;
@@ -168,14 +172,11 @@ inline int to_policy(const ikeguard_policy& caller, ikeguard::Policy& out) noexc
     Duration converted{};
     return to_duration(ms, converted) ? converted : Duration::zero();
   };
-  policy.receiver_window = duration(in.receiver_window_ms);
-  policy.sender_window = duration(in.sender_window_ms);
-  policy.backoff = in.backoff;
-  policy.max_window = duration(in.max_window_ms);
-  policy.unauthenticated_confirmations = in.unauthenticated_confirmations;
-  policy.retry_delay = duration(in.retry_delay_ms);
-  policy.jitter = in.jitter;
-  policy.forgive_after = duration(in.forgive_after_ms);
+#define IKEGUARD_CPP_DURATION(name) policy.name = duration(in.name##_ms);
+#define IKEGUARD_CPP_VALUE(name) policy.name = in.name;
+  IKEGUARD_POLICY_FIELDS(IKEGUARD_CPP_DURATION, IKEGUARD_CPP_VALUE)
+#undef IKEGUARD_CPP_DURATION
+#undef IKEGUARD_CPP_VALUE
   // Beyond the limit is refused as max_peers; min() keeps it so where size_t is 32 bits.
   policy.max_peers = static_cast<std::size_t>(
       std::min<std::uint64_t>(in.max_peers, std::uint64_t{ikeguard::max_peers_limit} + 1));
