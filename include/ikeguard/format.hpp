@@ -177,17 +177,15 @@ template <>
 struct fmt::formatter<ikeguard::Stats> : ikeguard::detail::plain_formatter {
   template <class Context>
   auto format(const ikeguard::Stats& s, Context& ctx) const -> decltype(ctx.out()) {
-    return fmt::format_to(
-        ctx.out(),
-        "proceeded_outbound={} held_outbound={} proceeded_inbound={} dropped_inbound={} "
-        "notices_sent={} notices_suppressed={} errors_honoured={} retried_now={} "
-        "retried_later={} awaiting_confirmation={} ignored={} unsolicited={} "
-        "fingerprint_lifts={} established={} evictions={} peers_tracked={} capacity={} "
-        "table_bytes={}",
-        s.proceeded_outbound, s.held_outbound, s.proceeded_inbound, s.dropped_inbound,
-        s.notices_sent, s.notices_suppressed, s.errors_honoured, s.retried_now, s.retried_later,
-        s.awaiting_confirmation, s.ignored, s.unsolicited, s.fingerprint_lifts, s.established,
-        s.evictions, s.peers_tracked, s.capacity, s.table_bytes);
+    // Every entry of IKEGUARD_COUNTERS, in its order: "name=value", space-separated.
+    auto out = ctx.out();
+    const char* separator = "";
+#define IKEGUARD_FORMAT_COUNTER(name, help)                        \
+  out = fmt::format_to(out, "{}" #name "={}", separator, s.name); \
+  separator = " ";
+    IKEGUARD_COUNTERS(IKEGUARD_FORMAT_COUNTER, IKEGUARD_FORMAT_COUNTER)
+#undef IKEGUARD_FORMAT_COUNTER
+    return out;
   }
 };
 
