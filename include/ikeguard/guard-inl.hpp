@@ -311,11 +311,6 @@ IKEGUARD_INLINE void NegotiationGuard::keep_fresh(Shard& shard, const Now& now) 
 
 // ---- Construction ------------------------------------------------------------------------------
 
-namespace detail {
-constexpr std::size_t memory_alignment = 64;
-inline std::size_t align_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
-}  // namespace detail
-
 IKEGUARD_INLINE NegotiationGuard::NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock,
                                                    Transport& transport) noexcept
     : policy_(policy), clock_(clock), transport_(transport) {}
@@ -358,8 +353,8 @@ IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::crea
 
 IKEGUARD_INLINE std::size_t NegotiationGuard::estimate_size(const Policy& policy) noexcept {
   if (validate(policy) != Errc::ok) return 0;
-  return sizeof(NegotiationGuard) + alignof(NegotiationGuard) + detail::memory_alignment +
-         Table::layout(policy.max_peers).bytes + detail::Stripes::bytes();
+  return sizeof(NegotiationGuard) + alignof(NegotiationGuard) + detail::table::line +
+         Table::layout(policy.max_peers).bytes + detail::Stripes::bytes_for_machine();
 }
 
 IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buffer, std::size_t size,
@@ -370,8 +365,8 @@ IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buff
   if (buffer == nullptr) return Errc::invalid_argument;
   if (size < estimate_size(policy)) return Errc::buffer_too_small;
   const auto start = reinterpret_cast<std::uintptr_t>(buffer);
-  const std::uintptr_t at = detail::align_up(start, alignof(NegotiationGuard));
-  const std::uintptr_t rest = detail::align_up(at + sizeof(NegotiationGuard), detail::memory_alignment);
+  const std::uintptr_t at = detail::table::round_up(start, alignof(NegotiationGuard));
+  const std::uintptr_t rest = detail::table::round_up(at + sizeof(NegotiationGuard), detail::table::line);
   auto* guard = new (reinterpret_cast<void*>(at)) NegotiationGuard(PrivateTag{}, policy, clock, transport);
   if (const Errc status = guard->init(reinterpret_cast<void*>(rest)); status != Errc::ok) {
     guard->~NegotiationGuard();
@@ -385,7 +380,7 @@ IKEGUARD_INLINE Errc NegotiationGuard::init(void* memory) noexcept {
   if (!detail::crypto_start()) return Errc::crypto_unavailable;
   const std::size_t table_bytes = Table::layout(policy_.max_peers).bytes;
   if (memory == nullptr) {
-    memory = detail::allocate_table_memory(table_bytes + detail::Stripes::bytes());
+    memory = detail::allocate_table_memory(table_bytes + detail::Stripes::bytes_for_machine());
     if (memory == nullptr) return Errc::out_of_memory;
     owned_memory_.reset(memory);
   }
@@ -512,7 +507,7 @@ IKEGUARD_INLINE Stats NegotiationGuard::stats() const noexcept {
   stripes_.for_each(add);
   total.peers_tracked = table_.size();
   total.capacity = policy_.max_peers;
-  total.table_bytes = sizeof(NegotiationGuard) + table_.bytes() + detail::Stripes::bytes();
+  total.table_bytes = sizeof(NegotiationGuard) + table_.bytes() + stripes_.bytes();
   return total;
 }
 

@@ -44,9 +44,11 @@ std::uint32_t current_cpu() noexcept;
 // different cache lines.
 class Stripes {
  public:
-  // How many for this machine, and the bytes they take.
+  // How many for this machine, and the bytes they take (asks the system: not for a hot path).
   static std::uint32_t count_for_machine() noexcept;
-  static std::size_t bytes() noexcept { return count_for_machine() * sizeof(CounterSet); }
+  static std::size_t bytes_for_machine() noexcept { return count_for_machine() * sizeof(CounterSet); }
+  // The bytes these stripes hold.
+  std::size_t bytes() const noexcept { return (std::size_t{mask_} + 1) * sizeof(CounterSet); }
 
   // In `memory` of bytes(), 64-aligned, owned by the caller.
   void build(void* memory) noexcept;
