@@ -26,6 +26,8 @@
   COUNTER(evictions, "entries with a window or strikes pushed out of a full table")          \
   GAUGE(peers_tracked, "entries in the table now")                                           \
   GAUGE(capacity, "the most entries the table holds (max_peers)")                           \
-  GAUGE(table_bytes, "memory the guard holds: table, shards, itself; fixed")
+  GAUGE(table_bytes, "memory the guard holds: table, shards, itself; fixed")                \
+  COUNTER(records_applied, "cluster records from other nodes accepted by apply()")           \
+  COUNTER(records_refused, "cluster records apply() refused (forged, replayed, malformed)")
 
 #endif  // IKEGUARD_COUNTERS_H

@@ -36,6 +36,13 @@
   X(snapshot_unauthenticated, 26, "the snapshot's MAC does not verify: altered, or another key") \
   X(snapshot_malformed, 27, "a snapshot record is invalid")                               \
   X(internal_error, 28, "an unexpected exception reached the C API boundary")              \
-  X(buffer_too_small, 29, "the memory given cannot hold the guard (see estimate_size)")
+  X(buffer_too_small, 29, "the memory given cannot hold the guard (see estimate_size)")       \
+  X(cluster_not_configured, 30, "the guard was made without a ClusterNode")                  \
+  X(cluster_record_truncated, 31, "a cluster record is shorter or longer than its version's size") \
+  X(cluster_record_unsupported_version, 32, "the cluster record's format version is not supported") \
+  X(cluster_record_unauthenticated, 33, "the cluster record's MAC does not verify: forged, altered, or another cluster's key") \
+  X(cluster_record_replayed, 34, "the cluster record was seen before, or is older than its origin's replay window") \
+  X(cluster_record_malformed, 35, "a cluster record field is invalid")                         \
+  X(cluster_too_many_origins, 36, "records from more nodes than a ClusterNode tracks")
 
 #endif  // IKEGUARD_ERRORS_H

@@ -312,12 +312,12 @@ IKEGUARD_INLINE void NegotiationGuard::keep_fresh(Shard& shard, const Now& now) 
 // ---- Construction ------------------------------------------------------------------------------
 
 IKEGUARD_INLINE NegotiationGuard::NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock,
-                                                   Transport& transport) noexcept
-    : policy_(policy), clock_(clock), transport_(transport) {}
+                                                   Transport& transport, const Extras& extras) noexcept
+    : policy_(policy), clock_(clock), transport_(transport), extras_(extras) {}
 
 IKEGUARD_INLINE NegotiationGuard::NegotiationGuard(const Policy& policy, Clock& clock,
-                                                   Transport& transport)
-    : policy_(policy), clock_(clock), transport_(transport) {
+                                                   Transport& transport, const Extras& extras)
+    : policy_(policy), clock_(clock), transport_(transport), extras_(extras) {
   const Errc status = init(nullptr);
   if (status == Errc::ok) return;
 #if IKEGUARD_HAS_EXCEPTIONS
@@ -331,10 +331,10 @@ IKEGUARD_INLINE NegotiationGuard::NegotiationGuard(const Policy& policy, Clock& 
 }
 
 IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::create(
-    const Policy& policy, Clock& clock, Transport& transport) noexcept {
+    const Policy& policy, Clock& clock, Transport& transport, const Extras& extras) noexcept {
   if (const Errc invalid = validate(policy); invalid != Errc::ok) return invalid;
   std::unique_ptr<NegotiationGuard> guard(
-      new (std::nothrow) NegotiationGuard(PrivateTag{}, policy, clock, transport));
+      new (std::nothrow) NegotiationGuard(PrivateTag{}, policy, clock, transport, extras));
   if (!guard) return Errc::out_of_memory;
   if (const Errc status = guard->init(nullptr); status != Errc::ok) return status;
   return guard;
@@ -342,8 +342,8 @@ IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::crea
 
 IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::create_restored(
     const Policy& policy, Clock& clock, Transport& transport, const void* snapshot,
-    std::size_t size, const SnapshotKey& key, RestoreReport* report) noexcept {
-  auto made = create(policy, clock, transport);
+    std::size_t size, const SnapshotKey& key, RestoreReport* report, const Extras& extras) noexcept {
+  auto made = create(policy, clock, transport, extras);
   if (!made) return made.error();
   if (const Errc status = made.value()->restore(snapshot, size, key, report); status != Errc::ok) {
     return status;
@@ -360,14 +360,15 @@ IKEGUARD_INLINE std::size_t NegotiationGuard::estimate_size(const Policy& policy
 IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buffer, std::size_t size,
                                                                       const Policy& policy,
                                                                       Clock& clock,
-                                                                      Transport& transport) noexcept {
+                                                                      Transport& transport,
+                                                                      const Extras& extras) noexcept {
   if (const Errc invalid = validate(policy); invalid != Errc::ok) return invalid;
   if (buffer == nullptr) return Errc::invalid_argument;
   if (size < estimate_size(policy)) return Errc::buffer_too_small;
   const auto start = reinterpret_cast<std::uintptr_t>(buffer);
   const std::uintptr_t at = detail::table::round_up(start, alignof(NegotiationGuard));
   const std::uintptr_t rest = detail::table::round_up(at + sizeof(NegotiationGuard), detail::table::line);
-  auto* guard = new (reinterpret_cast<void*>(at)) NegotiationGuard(PrivateTag{}, policy, clock, transport);
+  auto* guard = new (reinterpret_cast<void*>(at)) NegotiationGuard(PrivateTag{}, policy, clock, transport, extras);
   if (const Errc status = guard->init(reinterpret_cast<void*>(rest)); status != Errc::ok) {
     guard->~NegotiationGuard();
     return status;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <ikeguard/clock.hpp>
+#include <ikeguard/cluster.hpp>
 #include <ikeguard/counters.h>
 #include <ikeguard/decision.hpp>
 #include <ikeguard/error.hpp>
+#include <ikeguard/events.hpp>
 #include <ikeguard/export.hpp>
 #include <ikeguard/fingerprint.hpp>
 #include <ikeguard/notify.hpp>
@@ -35,6 +37,36 @@ struct Stats {
 #undef IKEGUARD_STATS_MEMBER
 };
 
+/// One tracked peer, as list_peers() reports it.
+struct HeldPeer {
+  /// Family::none only for an entry restored from a snapshot that carried no addresses.
+  PeerKey peer{};
+  /// When each window ends; TimePoint{} when that window is not open.
+  TimePoint sender_until{};
+  TimePoint receiver_until{};
+  std::uint32_t sender_strikes = 0;
+  std::uint32_t receiver_strikes = 0;
+  /// The configurations the windows are about (the table's 32 bits; 0 unknown).
+  std::uint32_t sender_fingerprint = 0;
+  std::uint32_t receiver_fingerprint = 0;
+  /// The sender window holds for a transient error or an unconfirmed one, not a configuration.
+  bool sender_retry_only = false;
+  /// Unauthenticated configuration errors seen and not yet confirmed.
+  std::uint8_t confirmations = 0;
+};
+
+/// Where list_peers() goes on: the first shard not yet listed.
+struct PeerCursor {
+  std::uint32_t shard = 0;
+};
+
+/// What one list_peers() call listed.
+struct PeerPage {
+  std::size_t count = 0;  ///< entries written
+  PeerCursor next{};      ///< pass to the next call
+  bool complete = false;  ///< every shard has been listed
+};
+
 /// Holds, per peer, the sender's window (T2: do not propose) and the receiver's window (T1: drop
 /// the peer's proposals), escalating with consecutive failures and lifted by a changed
 /// configuration or a success.
@@ -58,16 +90,28 @@ struct Stats {
 /// Both must outlive the guard.
 class IKEGUARD_API NegotiationGuard {
  public:
+  /// What a guard may be given besides its policy, clock and transport; each optional, and
+  /// each must outlive the guard.
+  struct Extras {
+    /// Receives an Event for every change of state (events.hpp).
+    EventSink* events = nullptr;
+    /// Makes this guard a cluster node: apply() accepts the other nodes' records, and
+    /// fingerprints are keyed from the cluster key, so they agree across nodes.
+    ClusterNode* cluster = nullptr;
+  };
+
   /// Validates the policy and allocates the table. An invalid policy or a failed allocation
   /// throws std::invalid_argument (validate()'s message), std::bad_alloc or, when libsodium
   /// cannot start, std::runtime_error; in a build without exceptions it writes that message to
   /// stderr and aborts, as {fmt} and spdlog do. create() reports the same as a value.
-  NegotiationGuard(const Policy& policy, Clock& clock, Transport& transport);
+  NegotiationGuard(const Policy& policy, Clock& clock, Transport& transport,
+                   const Extras& extras = {});
 
   /// The validating factory, for every build: the guard, or Errc naming the invalid member
   /// (or out_of_memory, crypto_unavailable). Nothing is allocated on failure.
   static Result<std::unique_ptr<NegotiationGuard>> create(const Policy& policy, Clock& clock,
-                                                          Transport& transport) noexcept;
+                                                          Transport& transport,
+                                                          const Extras& extras = {}) noexcept;
 
   /// A guard that starts from a snapshot (snapshot()) written under `key`: its windows resume
   /// from now with the time they had left (capped by this policy's max_window and jitter), and
@@ -79,7 +123,8 @@ class IKEGUARD_API NegotiationGuard {
   /// temporary index only when the snapshot holds more than max_peers entries.
   static Result<std::unique_ptr<NegotiationGuard>> create_restored(
       const Policy& policy, Clock& clock, Transport& transport, const void* snapshot,
-      std::size_t size, const SnapshotKey& key, RestoreReport* report = nullptr) noexcept;
+      std::size_t size, const SnapshotKey& key, RestoreReport* report = nullptr,
+      const Extras& extras = {}) noexcept;
 
   /// The bytes create_in() needs for this policy (the guard, its table and counters, and room
   /// to align them); 0 when the policy is invalid. The same on every call in one process.
@@ -91,7 +136,8 @@ class IKEGUARD_API NegotiationGuard {
   /// before the buffer is reused. Errc::buffer_too_small, the policy's Errc, or
   /// crypto_unavailable; nothing is written on failure.
   static Result<NegotiationGuard*> create_in(void* buffer, std::size_t size, const Policy& policy,
-                                             Clock& clock, Transport& transport) noexcept;
+                                             Clock& clock, Transport& transport,
+                                             const Extras& extras = {}) noexcept;
 
   ~NegotiationGuard();
   NegotiationGuard(const NegotiationGuard&) = delete;
@@ -145,6 +191,28 @@ class IKEGUARD_API NegotiationGuard {
   /// Does not allocate.
   Result<std::size_t> snapshot(void* out, std::size_t size, const SnapshotKey& key) const noexcept;
 
+  /// Lists tracked peers into `out`, shard by shard from `from`: each shard is copied under its
+  /// lock, so it is one instant; a shard that does not fit in what is left of `out` is left for
+  /// the next call. `held_only`: only peers with a window open; else every entry (strikes or a
+  /// remembered proposal only). Errc::buffer_too_small when `capacity` is below
+  /// list_capacity() and the next shard does not fit; invalid_argument for a null `out`.
+  /// Allocates nothing; decisions on other shards go on meanwhile.
+  Result<PeerPage> list_peers(HeldPeer* out, std::size_t capacity, PeerCursor from = {},
+                              bool held_only = true) const noexcept;
+  /// The most entries one shard holds: a buffer this large always lists at least a shard.
+  std::size_t list_capacity() const noexcept;
+
+  /// Applies another node's record (ClusterNode::encode) received over the cluster's channel:
+  /// idempotent and commutative per peer and direction (the latest end and the most strikes
+  /// win; a lift or success removes a window opened before it). `age`: how long the record
+  /// spent in transit or storage, when the channel knows (a key's time to live). Refused, with
+  /// nothing changed: Errc::cluster_not_configured (no Extras::cluster),
+  /// cluster_record_truncated, cluster_record_unsupported_version,
+  /// cluster_record_unauthenticated (forged, altered, another cluster's key),
+  /// cluster_record_replayed, cluster_record_malformed, cluster_too_many_origins. Never
+  /// inserts past max_peers (a full table evicts as for a local failure).
+  Result<Applied> apply(const void* record, std::size_t size, Duration age = {}) noexcept;
+
   /// Cheap: no lock; sums per-shard counters.
   Stats stats() const noexcept;
 
@@ -165,7 +233,8 @@ class IKEGUARD_API NegotiationGuard {
   using Shard = Table::Shard;
   struct PrivateTag {};
 
-  NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock, Transport& transport) noexcept;
+  NegotiationGuard(PrivateTag, const Policy& policy, Clock& clock, Transport& transport,
+                   const Extras& extras) noexcept;
   // Keys, table and counters in `memory` (null: allocates it); on failure takes nothing.
   Errc init(void* memory) noexcept;
   Errc restore(const void* data, std::size_t size, const SnapshotKey& key,
@@ -195,6 +264,7 @@ class IKEGUARD_API NegotiationGuard {
   Policy policy_;
   Clock& clock_;
   Transport& transport_;
+  Extras extras_;
   detail::GuardKeys keys_{};
   // The table's and stripes' memory, unless the caller's (create_in); declared before them, so
   // it is freed after they end.
