@@ -150,7 +150,7 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& p
 IKEGUARD_INLINE void NegotiationGuard::report_unsolicited(EventBatch& events, const Now& now) noexcept {
   const std::uint64_t pending = unsolicited_unreported_.fetch_add(1, std::memory_order_relaxed) + 1;
   Millis last = unsolicited_reported_at_.load(std::memory_order_relaxed);
-  if (now.ms - last < 1000 && now.ms >= last) return;
+  if (last != never && now.ms >= last && now.ms - last < 1000) return;
   if (!unsolicited_reported_at_.compare_exchange_strong(last, now.ms, std::memory_order_relaxed)) return;
   if (Event* e = events.add_noticed(EventKind::unsolicited_ignored, Direction::sender)) {
     e->count = unsolicited_unreported_.exchange(0, std::memory_order_relaxed);
@@ -582,8 +582,8 @@ inline HeldPeer held_peer(const PeerState& state, const PeerKey& peer, const Now
   if (state.receiver_open(now.at)) held.receiver_until = end_of(state.receiver_until, now);
   held.sender_strikes = state.sender_strikes;
   held.receiver_strikes = state.receiver_strikes;
-  held.sender_fingerprint = state.sender_fingerprint;
-  held.receiver_fingerprint = state.receiver_fingerprint;
+  if (state.sender_open(now.at)) held.sender_fingerprint = state.sender_fingerprint;
+  if (state.receiver_open(now.at)) held.receiver_fingerprint = state.receiver_fingerprint;
   held.confirmations = state.confirmations;
   return held;
 }
@@ -654,56 +654,71 @@ IKEGUARD_INLINE Applied NegotiationGuard::apply_record(const detail::ClusterReco
   return changed ? Applied::changed : Applied::unchanged;
 }
 
+// The tombstones a shard remembers for `hash`, or null.
+IKEGUARD_INLINE NegotiationGuard::Tombstone* NegotiationGuard::tombstone_of(Shard& shard,
+                                                                           std::uint64_t hash) noexcept {
+  for (Tombstone& t : shard.locked().tombstones) {
+    if (t.hash == hash) return &t;
+  }
+  return nullptr;
+}
+
 // The latest end and the most strikes win, per direction: any order of the same records gives
-// the same windows. A window from before a lift or success this shard remembers stays closed.
+// the same state. A window from before a lift this shard remembers stays closed, though its
+// strikes count (in order, the lift would have closed the window and left the strikes); a record
+// from before a success is forgotten whole, as the success forgot its strikes.
 IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t hash,
                                                     const detail::ClusterRecord& record, Millis at,
                                                     const Now& now, EventBatch& events) noexcept {
   const bool receiver = record.direction == Direction::receiver;
   const Millis end = std::min<Millis>(at + Millis{record.remaining_ms}, now.ms + window_cap_ms_);
   if (end <= now.ms) return false;  // it ran out on the way
-  for (const Tombstone& lift : shard.locked().tombstones) {
-    if (lift.hash == hash && (lift.directions & (receiver ? 2u : 1u)) != 0 && lift.at >= at) return false;
-  }
+  const Tombstone* tombstone = tombstone_of(shard, hash);
+  if (tombstone != nullptr && tombstone->cleared_at >= at) return false;
+  const bool lifted = tombstone != nullptr && tombstone->lifted_at[receiver ? 1 : 0] >= at;
   Table::Entry* entry = shard.find(hash);
+  if (entry == nullptr && lifted && record.strikes == 0) return false;
   if (entry != nullptr) events.settle(entry->value, forgive_ms_);
   PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, record.peer, now, events);
   const bool was_counted = state.counted();
   const detail::Stamp until = detail::stamp(end);
-  bool changed = entry == nullptr;
-  if (receiver) {
-    if (!state.receiver_open(now.at) || detail::ahead(until, state.receiver_until) > 0) {
+  // The later end wins; of two ending together, the larger fingerprint, so the order is moot.
+  const auto later = [&](detail::Stamp current, std::uint32_t fingerprint) {
+    const Millis d = detail::ahead(until, current);
+    return d > 0 || (d == 0 && record.fingerprint > fingerprint);
+  };
+  bool changed = entry == nullptr, opened = false;
+  std::uint8_t& strikes = receiver ? state.receiver_strikes : state.sender_strikes;
+  if (record.strikes > strikes) {
+    strikes = record.strikes;
+    changed = true;
+  }
+  if (receiver && !lifted) {
+    if (!state.receiver_open(now.at) || later(state.receiver_until, state.receiver_fingerprint)) {
       state.set_receiver(until);
       state.receiver_fingerprint = record.fingerprint;
-      changed = true;
+      opened = true;
     }
-    if (record.strikes > state.receiver_strikes) {
-      state.receiver_strikes = record.strikes;
-      changed = true;
-    }
-  } else {
+  } else if (!lifted) {
     const bool open = state.sender_open(now.at);
-    if (!open || detail::ahead(until, state.sender_until) > 0) {
+    if (!open || later(state.sender_until, state.sender_fingerprint)) {
       state.sender_until = until;
       state.sender_fingerprint = record.fingerprint;
       if (!open) state.set_sender_hold(SenderHold::retry);
-      changed = true;
+      opened = true;
     }
     if (!record.retry && state.sender_hold() != SenderHold::configuration) {
       state.set_sender_hold(SenderHold::configuration);
-      changed = true;
-    }
-    if (record.strikes > state.sender_strikes) {
-      state.sender_strikes = record.strikes;
-      changed = true;
+      opened = true;
     }
   }
+  changed = changed || opened;
   // The failure counts from when the record was made, for forgiveness and for later lifts.
   const detail::Stamp failed = detail::stamp(std::max(at, now.ms - forgive_ms_));
   if (state.counted() && (!was_counted || detail::ahead(failed, state.last_failure) > 0)) {
     state.last_failure = failed;
   }
-  if (!changed) return false;
+  if (!opened) return changed;
   const EventKind kind = receiver ? EventKind::receiver_window_opened
                                   : record.retry ? EventKind::retry_later_set : EventKind::sender_window_opened;
   if (Event* e = events.add(kind, record.direction)) {
@@ -723,20 +738,17 @@ IKEGUARD_INLINE bool NegotiationGuard::apply_tombstone(Shard& shard, std::uint64
                                                        const detail::ClusterRecord& record, Millis at,
                                                        const Now& now, EventBatch& events) noexcept {
   const bool cleared = record.kind == detail::RecordKind::cleared;
-  const std::uint8_t directions = cleared ? 3 : record.direction == Direction::receiver ? 2 : 1;
-  ShardLocked& locked = shard.locked();
-  Tombstone* slot = nullptr;
-  for (Tombstone& lift : locked.tombstones) {
-    if (lift.hash == hash) slot = &lift;
-  }
+  Tombstone* slot = tombstone_of(shard, hash);
   if (slot == nullptr) {
+    ShardLocked& locked = shard.locked();
     slot = &locked.tombstones[locked.next_tombstone];
     locked.next_tombstone = (locked.next_tombstone + 1) % tombstones_per_shard;
-    *slot = Tombstone{hash, at, directions};
-  } else {
-    slot->at = std::max(slot->at, at);
-    slot->directions = static_cast<std::uint8_t>(slot->directions | directions);
+    *slot = Tombstone{};
+    slot->hash = hash;
   }
+  Millis& remembered = cleared ? slot->cleared_at
+                               : slot->lifted_at[record.direction == Direction::receiver ? 1 : 0];
+  remembered = std::max(remembered, at);
 
   Table::Entry* entry = shard.find(hash);
   if (entry == nullptr) return false;

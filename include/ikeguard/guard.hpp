@@ -49,7 +49,8 @@ struct HeldPeer {
   TimePoint receiver_until{};
   std::uint32_t sender_strikes = 0;
   std::uint32_t receiver_strikes = 0;
-  /// The configurations the windows are about (the table's 32 bits; 0 unknown).
+  /// The configurations the open windows are about (the table's 32 bits; 0 unknown or no
+  /// window open in that direction).
   std::uint32_t sender_fingerprint = 0;
   std::uint32_t receiver_fingerprint = 0;
   /// The sender window holds for a transient error or an unconfirmed one, not a configuration.
@@ -230,10 +231,11 @@ class IKEGUARD_API NegotiationGuard {
   };
   // A lift or success another node reported (apply()): a window record from before it, arriving
   // after it, must not reopen the window. Remembered for as long as such a window could last.
+  static constexpr detail::Millis never = std::numeric_limits<detail::Millis>::min();
   struct Tombstone {
     std::uint64_t hash = 0;
-    detail::Millis at = 0;
-    std::uint8_t directions = 0;  // bit 0 sender, bit 1 receiver
+    detail::Millis lifted_at[2] = {never, never};  // the latest lift: sender, receiver
+    detail::Millis cleared_at = never;             // the latest success
   };
   static constexpr std::size_t tombstones_per_shard = 16;
   // Per shard, under its lock.
@@ -272,6 +274,7 @@ class IKEGUARD_API NegotiationGuard {
   ErrorOutcome honour_configuration_error(Shard& shard, detail::PeerState& state,
                                           const detail::Now& now, detail::EventBatch& events) noexcept;
   void report_unsolicited(detail::EventBatch& events, const detail::Now& now) noexcept;
+  static Tombstone* tombstone_of(Shard& shard, std::uint64_t hash) noexcept;
   Decision open_receiver_window(Shard& shard, detail::PeerState& state,
                                 const Fingerprint& fingerprint, const detail::Now& now) noexcept;
   Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) noexcept;
@@ -299,7 +302,7 @@ class IKEGUARD_API NegotiationGuard {
   detail::Millis forgive_ms_ = 0;     // Policy::forgive_after in milliseconds, rounded up
   detail::Millis window_cap_ms_ = 0;  // no window is longer: max_window plus jitter, rounded up
   // report_unsolicited(): when the last unsolicited_ignored event went out, and how many since.
-  std::atomic<detail::Millis> unsolicited_reported_at_{std::numeric_limits<detail::Millis>::min()};
+  std::atomic<detail::Millis> unsolicited_reported_at_{never};
   std::atomic<std::uint64_t> unsolicited_unreported_{0};
 };
 
