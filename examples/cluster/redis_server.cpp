@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -80,11 +82,33 @@ RedisServer::~RedisServer() {
   }
 }
 
+// `program` itself when it names a path, else the first executable of that name on PATH.
+static std::string find_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::string directories = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= directories.size()) {
+    const std::size_t end = std::min(directories.find(':', start), directories.size());
+    const std::string candidate = directories.substr(start, end - start) + "/" + program;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return program;
+}
+
 bool RedisServer::launch() {
-  const char* program = std::getenv("IKEGUARD_REDIS_SERVER");
-  if (program == nullptr || *program == '\0') program = "redis-server";
+  const char* named = std::getenv("IKEGUARD_REDIS_SERVER");
+  const std::string program =
+      find_program(named != nullptr && *named != '\0' ? named : "redis-server");
   const std::string port = std::to_string(port_);
   const std::string log = directory_ + "/redis.log";
+  // Everything the child needs is made before fork(): between fork and exec, a process with
+  // other threads may only make async-signal-safe calls.
+  const char* arguments[] = {program.c_str(), "--port",       port.c_str(), "--bind",
+                             "127.0.0.1",     "--save",       "",           "--appendonly",
+                             "no",            "--daemonize",  "no",         "--dir",
+                             directory_.c_str(), nullptr};
   const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) {
@@ -100,9 +124,7 @@ bool RedisServer::launch() {
       ::dup2(out, STDOUT_FILENO);
       ::dup2(out, STDERR_FILENO);
     }
-    ::execlp(program, program, "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", directory_.c_str(),
-             static_cast<char*>(nullptr));
+    ::execv(arguments[0], const_cast<char* const*>(arguments));
     ::_exit(127);
   }
   pid_ = child;
@@ -112,12 +134,12 @@ bool RedisServer::launch() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      error_ = std::string(program) + " exited at start (not installed? see " + log + ")";
+      error_ = program + " exited at start (not installed? see " + log + ")";
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  error_ = std::string(program) + " did not answer PING on port " + port + " within 10 s";
+  error_ = program + " did not answer PING on port " + port + " within 10 s";
   kill();
   return false;
 }
