@@ -56,8 +56,9 @@ IKEGUARD_LAYOUT(offsetof(ikeguard_error_outcome, until_ns) == 8);
 IKEGUARD_LAYOUT(sizeof(ikeguard_restore_report) == 16);
 IKEGUARD_LAYOUT(offsetof(ikeguard_restore_report, restored) == 0);
 IKEGUARD_LAYOUT(offsetof(ikeguard_restore_report, dropped) == 8);
-IKEGUARD_LAYOUT(sizeof(ikeguard_stats) == 152);
+IKEGUARD_LAYOUT(sizeof(ikeguard_stats) == 168);
 IKEGUARD_LAYOUT(offsetof(ikeguard_stats, proceeded_outbound) == 8);
 IKEGUARD_LAYOUT(offsetof(ikeguard_stats, table_bytes) == 144);
+IKEGUARD_LAYOUT(offsetof(ikeguard_stats, records_refused) == 160);
 
 #endif  // IKEGUARD_C_API_LAYOUT_H

@@ -188,7 +188,7 @@ TEST_CASE("a default Stats formats every counter as zero") {
         "notices_sent=0 notices_suppressed=0 errors_honoured=0 retried_now=0 "
         "retried_later=0 awaiting_confirmation=0 ignored=0 unsolicited=0 "
         "fingerprint_lifts=0 established=0 evictions=0 peers_tracked=0 capacity=0 "
-        "table_bytes=0");
+        "table_bytes=0 records_applied=0 records_refused=0");
 }
 
 TEST_CASE("Stats format each counter under its own name") {
@@ -211,12 +211,14 @@ TEST_CASE("Stats format each counter under its own name") {
   s.peers_tracked = 16;
   s.capacity = 18446744073709551615ull;
   s.table_bytes = 19;
+  s.records_applied = 20;
+  s.records_refused = 21;
   CHECK(fmt::format("{}", s) ==
         "proceeded_outbound=1 held_outbound=2 proceeded_inbound=3 dropped_inbound=4 "
         "notices_sent=5 notices_suppressed=6 errors_honoured=7 retried_now=8 "
         "retried_later=9 awaiting_confirmation=10 ignored=11 unsolicited=12 "
         "fingerprint_lifts=13 established=14 evictions=15 peers_tracked=16 "
-        "capacity=18446744073709551615 table_bytes=19");
+        "capacity=18446744073709551615 table_bytes=19 records_applied=20 records_refused=21");
 }
 
 TEST_CASE("the default Policy formats with the documented values") {

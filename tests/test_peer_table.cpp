@@ -72,7 +72,7 @@ Table::Inserted put(const Table& table, std::uint64_t hash, Value value) {
   Shard& shard = table.shard_for(hash);
   const Shard::Writer writing(shard);
   REQUIRE(shard.find(hash) == nullptr);
-  Table::Inserted inserted = shard.insert(hash, lowest_weight);
+  Table::Inserted inserted = shard.insert(hash, {}, lowest_weight);
   REQUIRE(inserted.entry != nullptr);
   CHECK(inserted.entry->hash == hash);
   inserted.entry->value = value;

@@ -9,6 +9,7 @@
 
 #include <ikeguard/guard.hpp>
 
+#include <ikeguard/cluster-inl.hpp>
 #include <ikeguard/detail/counters-inl.hpp>
 #include <ikeguard/detail/crypto-inl.hpp>
 #include <ikeguard/detail/peer_table-inl.hpp>
@@ -16,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #if IKEGUARD_HAS_EXCEPTIONS
@@ -25,6 +27,7 @@
 namespace ikeguard {
 
 using detail::Count;
+using detail::EventBatch;
 using detail::Millis;
 using detail::Now;
 using detail::PeerState;
@@ -52,26 +55,38 @@ IKEGUARD_INLINE Decision NegotiationGuard::on_local_rejection(const PeerKey& pee
   shard.prefetch(hash);
   const Now now(clock_.now());
   const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
+  EventBatch events(extras_.events, &peer, now);  // delivered after the lock is released
+  events.about(notice, cls);
   Decision decision;
   {
     Shard::Writer writing(shard);
     keep_fresh(shard, now);
     Table::Entry* entry = shard.find(hash);
-    if (entry != nullptr) entry->value.settle(now.at, forgive_ms_);
+    if (entry != nullptr) events.settle(entry->value, forgive_ms_);
     if (cls != NotifyClass::configuration) {
       // The peer is meant to act on it (new KE group, cookie, later retry): no window.
       decision = {Verdict::proceed, detail::point(now.ns), entry != nullptr ? entry->value.receiver_strikes : 0u};
     } else {
-      PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, now);
+      PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, peer, now, events);
       if (state.receiver_open(now.at) && !detail::lifts(fingerprint, state.receiver_fingerprint)) {
         shard.locked().counters.bump(Count::notices_suppressed);  // one notice per window
+        if (events.wanted() && !state.suppression_reported()) {  // the first only: no event storm
+          state.set_suppression_reported();
+          events.window(events.add_noticed(EventKind::notice_suppressed, Direction::receiver),
+                        state.receiver_until, state.receiver_strikes, state.receiver_fingerprint);
+        }
         return {Verdict::hold, detail::end_of(state.receiver_until, now), state.receiver_strikes};
       }
       decision = open_receiver_window(shard, state, fingerprint, now);
+      events.window(events.add_noticed(EventKind::receiver_window_opened, Direction::receiver),
+                    state.receiver_until, state.receiver_strikes, state.receiver_fingerprint);
     }
     shard.locked().counters.bump(Count::notices_sent);
   }
   transport_.send_notice(peer, notice);  // outside the lock: the transport may call the guard
+  if (Event* e = events.add_noticed(EventKind::notice_sent, Direction::receiver)) {
+    e->strikes = decision.strikes;
+  }
   return decision;
 }
 
@@ -98,38 +113,57 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& p
   shard.prefetch(hash);
   const Now now(clock_.now());
   const NotifyClass cls = policy_.notify_classes.classify(notice.version, notice.type);
+  EventBatch events(extras_.events, &peer, now);  // delivered after the lock is released
+  events.about(notice, cls);
   Shard::Writer writing(shard);
   keep_fresh(shard, now);
   detail::CounterSet& counters = shard.locked().counters;
   Table::Entry* entry = shard.find(hash);
-  if (entry != nullptr) entry->value.settle(now.at, forgive_ms_);
+  if (entry != nullptr) events.settle(entry->value, forgive_ms_);
   const std::uint32_t strikes = entry != nullptr ? entry->value.sender_strikes : 0;
 
   // RFC 7296 2.21.1: an error in the clear that answers nothing we sent may be forged.
   if (origin == Origin::unsolicited || cls == NotifyClass::ignored) {
     counters.bump(Count::ignored);
-    if (origin == Origin::unsolicited) counters.bump(Count::unsolicited);
+    if (origin == Origin::unsolicited) {
+      counters.bump(Count::unsolicited);
+      if (events.wanted()) report_unsolicited(events, now);
+    }
     return {ErrorAction::ignored, detail::point(now.ns), strikes};
   }
   if (cls == NotifyClass::retry_now) {
     counters.bump(Count::retried_now);
     return {ErrorAction::retry_now, detail::point(now.ns), strikes};
   }
-  PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, now);
+  PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, peer, now, events);
   const bool awaiting_confirmation =
       cls == NotifyClass::configuration && origin == Origin::answers_request &&
       state.confirmations + 1u < policy_.unauthenticated_confirmations;
   if (cls == NotifyClass::retry_later || awaiting_confirmation) {
-    return hold_for_retry(shard, state, awaiting_confirmation, now);
+    return hold_for_retry(shard, state, awaiting_confirmation, now, events);
   }
-  return honour_configuration_error(shard, state, now);
+  return honour_configuration_error(shard, state, now, events);
+}
+
+// At most one unsolicited_ignored event a second, counting the ones it stands for: a flood of
+// forged errors must not become a flood of log lines.
+IKEGUARD_INLINE void NegotiationGuard::report_unsolicited(EventBatch& events, const Now& now) noexcept {
+  const std::uint64_t pending = unsolicited_unreported_.fetch_add(1, std::memory_order_relaxed) + 1;
+  Millis last = unsolicited_reported_at_.load(std::memory_order_relaxed);
+  if (now.ms - last < 1000 && now.ms >= last) return;
+  if (!unsolicited_reported_at_.compare_exchange_strong(last, now.ms, std::memory_order_relaxed)) return;
+  if (Event* e = events.add_noticed(EventKind::unsolicited_ignored, Direction::sender)) {
+    e->count = unsolicited_unreported_.exchange(0, std::memory_order_relaxed);
+    if (e->count == 0) e->count = pending;
+  }
 }
 
 // A transient error, or an unauthenticated one not yet confirmed: a short hold (retry_delay)
 // that never shortens a longer window already open.
 IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, PeerState& state,
                                                               bool awaiting_confirmation,
-                                                              const Now& now) noexcept {
+                                                              const Now& now,
+                                                              EventBatch& events) noexcept {
   detail::CounterSet& counters = shard.locked().counters;
   if (awaiting_confirmation) {
     ++state.confirmations;
@@ -140,6 +174,10 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, Peer
   if (!state.sender_open(now.at) || detail::ahead(until, state.sender_until) > 0) {
     state.sender_until = until;
     if (state.sender_hold() != SenderHold::configuration) state.set_sender_hold(SenderHold::retry);
+    if (Event* e = events.add_noticed(EventKind::retry_later_set, Direction::sender)) {
+      events.window(e, state.sender_until, state.sender_strikes, state.sender_fingerprint);
+      e->awaiting_confirmation = awaiting_confirmation;
+    }
   }
   counters.bump(Count::retried_later);
   return {ErrorAction::retry_later, detail::end_of(state.sender_until, now), state.sender_strikes};
@@ -150,7 +188,8 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, Peer
 // not escalated again.
 IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard& shard,
                                                                           PeerState& state,
-                                                                          const Now& now) noexcept {
+                                                                          const Now& now,
+                                                                          EventBatch& events) noexcept {
   shard.locked().counters.bump(Count::errors_honoured);
   // The peer is confirmed to refuse this configuration: its later errors act at once, until a
   // success, forgiveness, or a different configuration is sent.
@@ -166,6 +205,8 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard&
     state.sender_until = until;
   }
   state.set_sender_hold(SenderHold::configuration);
+  events.window(events.add_noticed(EventKind::sender_window_opened, Direction::sender),
+                state.sender_until, state.sender_strikes, state.sender_fingerprint);
   return {ErrorAction::hold, detail::end_of(state.sender_until, now), state.sender_strikes};
 }
 
@@ -174,8 +215,20 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard&
 IKEGUARD_INLINE void NegotiationGuard::on_established(const PeerKey& peer) noexcept {
   const std::uint64_t hash = detail::peer_hash(keys_, peer);
   Shard& shard = table_.shard_for(hash);
+  // The clock only for a sink: the event's time, and whether anything was still held.
+  const Now now(extras_.events != nullptr ? clock_.now() : TimePoint{});
+  EventBatch events(extras_.events, &peer, now);
   Shard::Writer writing(shard);
-  if (Table::Entry* entry = shard.find(hash)) shard.erase(entry);
+  if (Table::Entry* entry = shard.find(hash)) {
+    if (events.wanted()) {
+      events.settle(entry->value, forgive_ms_);
+      if (entry->value.protective(now.at)) {
+        Event* e = events.add(EventKind::windows_cleared, Direction::none);
+        e->strikes = entry->value.total_strikes();
+      }
+    }
+    shard.erase(entry);
+  }
   shard.locked().counters.bump(Count::established);
 }
 
@@ -201,24 +254,33 @@ IKEGUARD_ALWAYS_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer,
   const Now now(clock_.now());
   Decision decision;  // the return value itself: every path below fills it
   if (!answer_without_lock<Inbound>(shard, hash, fingerprint, now, decision)) {
-    decision = locked_proposal<Inbound>(shard, hash, fingerprint, now);
+    decision = locked_proposal<Inbound>(shard, hash, peer, fingerprint, now);
   }
   return decision;
 }
 
 template <bool Inbound>
-Decision NegotiationGuard::locked_proposal(Shard& shard, std::uint64_t hash,
+Decision NegotiationGuard::locked_proposal(Shard& shard, std::uint64_t hash, const PeerKey& peer,
                                            const Fingerprint& fingerprint, const Now& now) noexcept {
+  EventBatch events(extras_.events, &peer, now);  // delivered after the lock is released
   Shard::Writer writing(shard);
   keep_fresh(shard, now);
   Table::Entry* entry = shard.find(hash);
   PeerState state = entry != nullptr ? entry->value : PeerState{};
+  if (entry != nullptr) events.settle(state, forgive_ms_);
   Decision decision;
   const detail::ProposalStep step =
       detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_, decision);
+  if (step.lifted) {
+    if (Event* e = events.add(EventKind::window_lifted,
+                              Inbound ? Direction::receiver : Direction::sender)) {
+      e->strikes = decision.strikes;
+      e->fingerprint = detail::short_fingerprint(fingerprint);
+    }
+  }
   if (entry != nullptr && state.idle(now.at)) shard.erase(entry);
   else if (entry != nullptr) entry->value = state;
-  else if (!state.idle(now.at)) insert(shard, hash, now) = state;
+  else if (!state.idle(now.at)) insert(shard, hash, peer, now, events) = state;
   detail::CounterSet& counters = shard.locked().counters;
   if (step.lifted) counters.bump(Count::fingerprint_lifts);
   counters.bump(detail::proposal_count<Inbound>(decision.verdict));
@@ -266,11 +328,16 @@ IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, 
 // A new entry for `hash` (absent), evicting into a full table: a protective entry's eviction
 // is counted.
 IKEGUARD_INLINE PeerState& NegotiationGuard::insert(Shard& shard, std::uint64_t hash,
-                                                    const Now& now) noexcept {
+                                                    const PeerKey& peer, const Now& now,
+                                                    EventBatch& events) noexcept {
   const Table::Inserted inserted = shard.insert(
-      hash, [&now](const PeerState& a, const PeerState& b) { return detail::evicts_before(a, b, now.at); });
+      hash, peer, [&now](const PeerState& a, const PeerState& b) { return detail::evicts_before(a, b, now.at); });
   if (inserted.evicted && inserted.victim.protective(now.at)) {
     shard.locked().counters.bump(Count::evictions);
+    if (Event* e = events.add_about(inserted.victim_cold, EventKind::entry_evicted, Direction::none)) {
+      const Millis left = inserted.victim.time_left(now.at);
+      events.window(e, detail::stamp(now.ms + left), inserted.victim.total_strikes(), 0);
+    }
   }
   return inserted.entry->value;
 }
@@ -345,8 +412,15 @@ IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::crea
     std::size_t size, const SnapshotKey& key, RestoreReport* report, const Extras& extras) noexcept {
   auto made = create(policy, clock, transport, extras);
   if (!made) return made.error();
-  if (const Errc status = made.value()->restore(snapshot, size, key, report); status != Errc::ok) {
+  RestoreReport done;
+  if (const Errc status = made.value()->restore(snapshot, size, key, &done); status != Errc::ok) {
     return status;
+  }
+  if (report != nullptr) *report = done;
+  if (extras.events != nullptr) {
+    const Now now(clock.now());
+    EventBatch events(extras.events, nullptr, now);
+    if (Event* e = events.add(EventKind::snapshot_restored, Direction::none)) e->count = done.restored;
   }
   return std::move(made).value();
 }
@@ -354,7 +428,7 @@ IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::crea
 IKEGUARD_INLINE std::size_t NegotiationGuard::estimate_size(const Policy& policy) noexcept {
   if (validate(policy) != Errc::ok) return 0;
   return sizeof(NegotiationGuard) + alignof(NegotiationGuard) + detail::table::line +
-         Table::layout(policy.max_peers).bytes + detail::Stripes::bytes_for_machine();
+         Table::layout(policy.max_peers, policy.keep_addresses).bytes + detail::Stripes::bytes_for_machine();
 }
 
 IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buffer, std::size_t size,
@@ -379,17 +453,20 @@ IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buff
 IKEGUARD_INLINE Errc NegotiationGuard::init(void* memory) noexcept {
   if (const Errc invalid = validate(policy_); invalid != Errc::ok) return invalid;
   if (!detail::crypto_start()) return Errc::crypto_unavailable;
-  const std::size_t table_bytes = Table::layout(policy_.max_peers).bytes;
+  const std::size_t table_bytes = Table::layout(policy_.max_peers, policy_.keep_addresses).bytes;
   if (memory == nullptr) {
     memory = detail::allocate_table_memory(table_bytes + detail::Stripes::bytes_for_machine());
     if (memory == nullptr) return Errc::out_of_memory;
     owned_memory_.reset(memory);
   }
   detail::generate(keys_);
+  if (extras_.cluster != nullptr) {  // one proposal, one fingerprint, on every node
+    std::memcpy(keys_.fingerprint, extras_.cluster->fingerprint_key(), sizeof keys_.fingerprint);
+  }
   forgive_ms_ = detail::ceil_ms(policy_.forgive_after.count());
   window_cap_ms_ = detail::ceil_ms(static_cast<detail::Ticks>(
       static_cast<double>(policy_.max_window.count()) * (1.0 + policy_.jitter)));
-  table_.build(policy_.max_peers, memory);
+  table_.build(policy_.max_peers, memory, policy_.keep_addresses);
   stripes_.build(static_cast<unsigned char*>(memory) + table_bytes);
   const Millis now = Now(clock_.now()).ms;
   for (std::uint32_t i = 0; i < table_.shard_count(); ++i) {
@@ -465,6 +542,9 @@ IKEGUARD_INLINE Errc NegotiationGuard::restore(const void* data, std::size_t siz
     table_.shard(i).locked().last_seen = now.ms;
   }
   detail::read_keys(p, key, keys_);
+  if (extras_.cluster != nullptr) {
+    std::memcpy(keys_.fingerprint, extras_.cluster->fingerprint_key(), sizeof keys_.fingerprint);
+  }
   RestoreReport done;
   for (std::uint32_t i = 0; i < count; ++i) {
     const detail::SnapshotRecord record = detail::record_at(p, i);
@@ -484,8 +564,206 @@ IKEGUARD_INLINE void NegotiationGuard::restore_record(const detail::SnapshotReco
     return;
   }
   const std::size_t before = table_.size();
-  insert(shard, record.hash, now) = detail::state_of(record, now, window_cap_ms_, forgive_ms_);
+  EventBatch none(nullptr, nullptr, now);
+  insert(shard, record.hash, PeerKey{}, now, none) = detail::state_of(record, now, window_cap_ms_, forgive_ms_);
   if (table_.size() == before) ++report.dropped;  // a shard full on its own evicted one
+}
+
+// ---- Listing ------------------------------------------------------------------------------------
+
+namespace detail {
+inline HeldPeer held_peer(const PeerState& state, const PeerKey& peer, const Now& now) noexcept {
+  HeldPeer held;
+  held.peer = peer;
+  if (state.sender_open(now.at)) {
+    held.sender_until = end_of(state.sender_until, now);
+    held.sender_retry_only = state.sender_hold() == SenderHold::retry;
+  }
+  if (state.receiver_open(now.at)) held.receiver_until = end_of(state.receiver_until, now);
+  held.sender_strikes = state.sender_strikes;
+  held.receiver_strikes = state.receiver_strikes;
+  held.sender_fingerprint = state.sender_fingerprint;
+  held.receiver_fingerprint = state.receiver_fingerprint;
+  held.confirmations = state.confirmations;
+  return held;
+}
+}  // namespace detail
+
+IKEGUARD_INLINE Result<PeerPage> NegotiationGuard::list_peers(HeldPeer* out, std::size_t capacity,
+                                                              PeerCursor from,
+                                                              bool held_only) const noexcept {
+  if (out == nullptr || from.shard > table_.shard_count()) return Errc::invalid_argument;
+  const Now now(clock_.now());
+  PeerPage page;
+  page.next = from;
+  for (std::uint32_t i = from.shard; i < table_.shard_count(); ++i) {
+    Shard& shard = table_.shard(i);
+    const Shard::Writer writing(shard);  // the shard as one instant
+    keep_fresh(shard, now);
+    if (shard.entries() > capacity - page.count) {
+      if (page.count == 0) return Errc::buffer_too_small;
+      return page;  // this shard next time
+    }
+    shard.for_each([&](const Table::Entry& entry) {
+      PeerState state = entry.value;  // what a call would see now; the entry is left as it is
+      state.settle(now.at, forgive_ms_);
+      if (held_only ? !state.any_window_open(now.at) : state.idle(now.at)) return;
+      out[page.count++] = detail::held_peer(state, shard.cold(&entry), now);
+    });
+    page.next.shard = i + 1;
+  }
+  page.complete = true;
+  return page;
+}
+
+IKEGUARD_INLINE std::size_t NegotiationGuard::list_capacity() const noexcept {
+  return Table::layout(policy_.max_peers).shard_capacity;
+}
+
+// ---- Cluster records ---------------------------------------------------------------------------
+
+IKEGUARD_INLINE Result<Applied> NegotiationGuard::apply(const void* record, std::size_t size,
+                                                        Duration age) noexcept {
+  if (extras_.cluster == nullptr) return Errc::cluster_not_configured;
+  detail::ClusterRecord decoded;
+  bool own = false;
+  if (const Errc refused = extras_.cluster->open(record, size, decoded, own); refused != Errc::ok) {
+    stripes_.here().add(Count::records_refused);
+    return refused;
+  }
+  if (own) return Applied::own;
+  const Now now(clock_.now());
+  // When the record was made, on this node's clock; never before the longest window.
+  const Millis made_at = now.ms - std::clamp<Millis>(detail::floor_ms(age.count()), 0, window_cap_ms_);
+  const Applied applied = apply_record(decoded, made_at, now);
+  stripes_.here().add(Count::records_applied);
+  return applied;
+}
+
+IKEGUARD_INLINE Applied NegotiationGuard::apply_record(const detail::ClusterRecord& record,
+                                                       Millis at, const Now& now) noexcept {
+  const std::uint64_t hash = detail::peer_hash(keys_, record.peer);
+  Shard& shard = table_.shard_for(hash);
+  EventBatch events(extras_.events, &record.peer, now);  // delivered after the lock is released
+  events.from_node(record.node);
+  Shard::Writer writing(shard);
+  keep_fresh(shard, now);
+  const bool changed = record.kind == detail::RecordKind::window
+                           ? apply_window(shard, hash, record, at, now, events)
+                           : apply_tombstone(shard, hash, record, at, now, events);
+  return changed ? Applied::changed : Applied::unchanged;
+}
+
+// The latest end and the most strikes win, per direction: any order of the same records gives
+// the same windows. A window from before a lift or success this shard remembers stays closed.
+IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t hash,
+                                                    const detail::ClusterRecord& record, Millis at,
+                                                    const Now& now, EventBatch& events) noexcept {
+  const bool receiver = record.direction == Direction::receiver;
+  const Millis end = std::min<Millis>(at + Millis{record.remaining_ms}, now.ms + window_cap_ms_);
+  if (end <= now.ms) return false;  // it ran out on the way
+  for (const Tombstone& lift : shard.locked().tombstones) {
+    if (lift.hash == hash && (lift.directions & (receiver ? 2u : 1u)) != 0 && lift.at >= at) return false;
+  }
+  Table::Entry* entry = shard.find(hash);
+  if (entry != nullptr) events.settle(entry->value, forgive_ms_);
+  PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, record.peer, now, events);
+  const bool was_counted = state.counted();
+  const detail::Stamp until = detail::stamp(end);
+  bool changed = entry == nullptr;
+  if (receiver) {
+    if (!state.receiver_open(now.at) || detail::ahead(until, state.receiver_until) > 0) {
+      state.set_receiver(until);
+      state.receiver_fingerprint = record.fingerprint;
+      changed = true;
+    }
+    if (record.strikes > state.receiver_strikes) {
+      state.receiver_strikes = record.strikes;
+      changed = true;
+    }
+  } else {
+    const bool open = state.sender_open(now.at);
+    if (!open || detail::ahead(until, state.sender_until) > 0) {
+      state.sender_until = until;
+      state.sender_fingerprint = record.fingerprint;
+      if (!open) state.set_sender_hold(SenderHold::retry);
+      changed = true;
+    }
+    if (!record.retry && state.sender_hold() != SenderHold::configuration) {
+      state.set_sender_hold(SenderHold::configuration);
+      changed = true;
+    }
+    if (record.strikes > state.sender_strikes) {
+      state.sender_strikes = record.strikes;
+      changed = true;
+    }
+  }
+  // The failure counts from when the record was made, for forgiveness and for later lifts.
+  const detail::Stamp failed = detail::stamp(std::max(at, now.ms - forgive_ms_));
+  if (state.counted() && (!was_counted || detail::ahead(failed, state.last_failure) > 0)) {
+    state.last_failure = failed;
+  }
+  if (!changed) return false;
+  const EventKind kind = receiver ? EventKind::receiver_window_opened
+                                  : record.retry ? EventKind::retry_later_set : EventKind::sender_window_opened;
+  if (Event* e = events.add(kind, record.direction)) {
+    events.window(e, receiver ? state.receiver_until : state.sender_until,
+                  receiver ? state.receiver_strikes : state.sender_strikes, record.fingerprint);
+    e->has_notice = record.notify_type != 0;
+    e->version = record.version;
+    e->notify_type = record.notify_type;
+    if (e->has_notice) e->notify_class = policy_.notify_classes.classify(record.version, record.notify_type);
+  }
+  return true;
+}
+
+// A lift (one direction) or a success (both, and the strikes): removes what was opened before
+// it, and is remembered so that a window record from before it that arrives later stays out.
+IKEGUARD_INLINE bool NegotiationGuard::apply_tombstone(Shard& shard, std::uint64_t hash,
+                                                       const detail::ClusterRecord& record, Millis at,
+                                                       const Now& now, EventBatch& events) noexcept {
+  const bool cleared = record.kind == detail::RecordKind::cleared;
+  const std::uint8_t directions = cleared ? 3 : record.direction == Direction::receiver ? 2 : 1;
+  ShardLocked& locked = shard.locked();
+  Tombstone* slot = nullptr;
+  for (Tombstone& lift : locked.tombstones) {
+    if (lift.hash == hash) slot = &lift;
+  }
+  if (slot == nullptr) {
+    slot = &locked.tombstones[locked.next_tombstone];
+    locked.next_tombstone = (locked.next_tombstone + 1) % tombstones_per_shard;
+    *slot = Tombstone{hash, at, directions};
+  } else {
+    slot->at = std::max(slot->at, at);
+    slot->directions = static_cast<std::uint8_t>(slot->directions | directions);
+  }
+
+  Table::Entry* entry = shard.find(hash);
+  if (entry == nullptr) return false;
+  events.settle(entry->value, forgive_ms_);
+  PeerState& state = entry->value;
+  // A failure after the lift (on this node's clock) opened what is there now: it stays.
+  if (state.counted() && detail::ahead(state.last_failure, detail::stamp(at)) > 0) return false;
+  bool changed = false;
+  if (cleared) {
+    if (state.protective(now.at)) {
+      if (Event* e = events.add(EventKind::windows_cleared, Direction::none)) e->strikes = state.total_strikes();
+    }
+    shard.erase(entry);
+    return true;
+  }
+  const bool receiver = record.direction == Direction::receiver;
+  if (receiver ? state.receiver_open(now.at) : state.sender_open(now.at)) {
+    if (receiver) state.clear_receiver();
+    else state.set_sender_hold(SenderHold::none);
+    if (Event* e = events.add(EventKind::window_lifted, record.direction)) {
+      e->strikes = receiver ? state.receiver_strikes : state.sender_strikes;
+      e->fingerprint = record.fingerprint;
+    }
+    changed = true;
+  }
+  if (state.idle(now.at)) shard.erase(entry);
+  return changed;
 }
 
 // ---- Fingerprints and counters -----------------------------------------------------------------

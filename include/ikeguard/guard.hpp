@@ -16,7 +16,9 @@
 #include <ikeguard/snapshot.hpp>
 #include <ikeguard/transport.hpp>
 #include <ikeguard/detail/counters.hpp>
+#include <ikeguard/detail/cluster_record.hpp>
 #include <ikeguard/detail/crypto.hpp>
+#include <ikeguard/detail/event_batch.hpp>
 #include <ikeguard/detail/peer_state.hpp>
 #include <ikeguard/detail/peer_table.hpp>
 #include <ikeguard/detail/snapshot_codec.hpp>
@@ -24,6 +26,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 
 namespace ikeguard {
@@ -67,6 +70,16 @@ struct PeerPage {
   bool complete = false;  ///< every shard has been listed
 };
 
+/// What a guard may be given besides its policy, clock and transport; each optional, and
+/// each must outlive the guard.
+struct GuardExtras {
+  /// Receives an Event for every change of state (events.hpp).
+  EventSink* events = nullptr;
+  /// Makes this guard a cluster node: apply() accepts the other nodes' records, and
+  /// fingerprints are keyed from the cluster key, so they agree across nodes.
+  ClusterNode* cluster = nullptr;
+};
+
 /// Holds, per peer, the sender's window (T2: do not propose) and the receiver's window (T1: drop
 /// the peer's proposals), escalating with consecutive failures and lifted by a changed
 /// configuration or a success.
@@ -90,15 +103,7 @@ struct PeerPage {
 /// Both must outlive the guard.
 class IKEGUARD_API NegotiationGuard {
  public:
-  /// What a guard may be given besides its policy, clock and transport; each optional, and
-  /// each must outlive the guard.
-  struct Extras {
-    /// Receives an Event for every change of state (events.hpp).
-    EventSink* events = nullptr;
-    /// Makes this guard a cluster node: apply() accepts the other nodes' records, and
-    /// fingerprints are keyed from the cluster key, so they agree across nodes.
-    ClusterNode* cluster = nullptr;
-  };
+  using Extras = GuardExtras;
 
   /// Validates the policy and allocates the table. An invalid policy or a failed allocation
   /// throws std::invalid_argument (validate()'s message), std::bad_alloc or, when libsodium
@@ -223,13 +228,25 @@ class IKEGUARD_API NegotiationGuard {
   struct ShardClock {
     std::atomic<detail::Millis> normalized_at{0};
   };
+  // A lift or success another node reported (apply()): a window record from before it, arriving
+  // after it, must not reopen the window. Remembered for as long as such a window could last.
+  struct Tombstone {
+    std::uint64_t hash = 0;
+    detail::Millis at = 0;
+    std::uint8_t directions = 0;  // bit 0 sender, bit 1 receiver
+  };
+  static constexpr std::size_t tombstones_per_shard = 16;
   // Per shard, under its lock.
   struct ShardLocked {
     detail::Millis last_seen = 0;  // the last locked call: every stamp compares right against it
     detail::RandomWords random;    // for jitter
     detail::CounterSet counters;
+    Tombstone tombstones[tombstones_per_shard];  // a ring: the oldest is forgotten first
+    std::uint32_t next_tombstone = 0;
   };
-  using Table = detail::PeerTable<detail::PeerState, ShardClock, ShardLocked>;
+  // Each entry keeps its peer's address beside it (cold: decisions never read it), for
+  // list_peers() and the events of evictions.
+  using Table = detail::PeerTable<detail::PeerState, ShardClock, ShardLocked, PeerKey>;
   using Shard = Table::Shard;
   struct PrivateTag {};
 
@@ -243,16 +260,18 @@ class IKEGUARD_API NegotiationGuard {
   template <bool Inbound>
   Decision proposal(const PeerKey& peer, const Fingerprint& fingerprint) noexcept;
   template <bool Inbound>
-  Decision locked_proposal(Shard& shard, std::uint64_t hash, const Fingerprint& fingerprint,
-                           const detail::Now& now) noexcept;
+  Decision locked_proposal(Shard& shard, std::uint64_t hash, const PeerKey& peer,
+                           const Fingerprint& fingerprint, const detail::Now& now) noexcept;
   template <bool Inbound>
   bool answer_without_lock(Shard& shard, std::uint64_t hash, const Fingerprint& fingerprint,
                            const detail::Now& now, Decision& decision) noexcept;
-  detail::PeerState& insert(Shard& shard, std::uint64_t hash, const detail::Now& now) noexcept;
+  detail::PeerState& insert(Shard& shard, std::uint64_t hash, const PeerKey& peer,
+                            const detail::Now& now, detail::EventBatch& events) noexcept;
   ErrorOutcome hold_for_retry(Shard& shard, detail::PeerState& state, bool awaiting_confirmation,
-                              const detail::Now& now) noexcept;
+                              const detail::Now& now, detail::EventBatch& events) noexcept;
   ErrorOutcome honour_configuration_error(Shard& shard, detail::PeerState& state,
-                                          const detail::Now& now) noexcept;
+                                          const detail::Now& now, detail::EventBatch& events) noexcept;
+  void report_unsolicited(detail::EventBatch& events, const detail::Now& now) noexcept;
   Decision open_receiver_window(Shard& shard, detail::PeerState& state,
                                 const Fingerprint& fingerprint, const detail::Now& now) noexcept;
   Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) noexcept;
@@ -260,6 +279,12 @@ class IKEGUARD_API NegotiationGuard {
   std::size_t snapshot_entries(const detail::Now& now) const noexcept;
   void restore_record(const detail::SnapshotRecord& record, const detail::Now& now,
                       RestoreReport& report) noexcept;
+  Applied apply_record(const detail::ClusterRecord& record, detail::Millis at,
+                       const detail::Now& now) noexcept;
+  bool apply_window(Shard& shard, std::uint64_t hash, const detail::ClusterRecord& record,
+                    detail::Millis at, const detail::Now& now, detail::EventBatch& events) noexcept;
+  bool apply_tombstone(Shard& shard, std::uint64_t hash, const detail::ClusterRecord& record,
+                       detail::Millis at, const detail::Now& now, detail::EventBatch& events) noexcept;
 
   Policy policy_;
   Clock& clock_;
@@ -273,6 +298,9 @@ class IKEGUARD_API NegotiationGuard {
   detail::Stripes stripes_;
   detail::Millis forgive_ms_ = 0;     // Policy::forgive_after in milliseconds, rounded up
   detail::Millis window_cap_ms_ = 0;  // no window is longer: max_window plus jitter, rounded up
+  // report_unsolicited(): when the last unsolicited_ignored event went out, and how many since.
+  std::atomic<detail::Millis> unsolicited_reported_at_{std::numeric_limits<detail::Millis>::min()};
+  std::atomic<std::uint64_t> unsolicited_unreported_{0};
 };
 
 }  // namespace ikeguard

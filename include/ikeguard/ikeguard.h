@@ -355,7 +355,7 @@ IKEGUARD_API int ikeguard_on_established(ikeguard_handle* guard, const struct so
 
 /// Counters since creation (docs/c-api.md), each exact once the calls it counts have returned:
 /// one uint64_t per entry of IKEGUARD_COUNTERS (<ikeguard/counters.h>, which says what each
-/// counts), in its order; new counters are only ever added at the end. A versioned struct (152
+/// counts), in its order; new counters are only ever added at the end. A versioned struct (168
 /// bytes in this release): set struct_size with ikeguard_stats_init() or IKEGUARD_STATS_INIT.
 /// ikeguard_get_stats() writes at most struct_size bytes: the counters that end inside it, and
 /// zeros for any bytes it does not know (counters of a newer header read 0).

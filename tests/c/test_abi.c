@@ -55,10 +55,12 @@ static void test_layout(void) {
   CHECK_EQ(OFFSET(ikeguard_error_outcome, until_ns), 8);
   CHECK_EQ(sizeof(ikeguard_restore_report), 16);
 
-  CHECK_EQ(sizeof(ikeguard_stats), 152);
+  CHECK_EQ(sizeof(ikeguard_stats), 168);
   CHECK_EQ(OFFSET(ikeguard_stats, proceeded_outbound), 8);
   CHECK_EQ(OFFSET(ikeguard_stats, evictions), 8 + 14 * 8);
   CHECK_EQ(OFFSET(ikeguard_stats, table_bytes), 8 + 17 * 8);
+  CHECK_EQ(OFFSET(ikeguard_stats, records_applied), 8 + 18 * 8);
+  CHECK_EQ(OFFSET(ikeguard_stats, records_refused), 8 + 19 * 8);
 }
 
 /// The calls work from a program built with other enum sizes: the enums only name values.

@@ -44,14 +44,17 @@ static void test_error_codes(void) {
   CHECK_STR(ikeguard_err_name(-3), "ikeguard_error_invalid_backoff");
   CHECK_STR(ikeguard_err_name(-20), "ikeguard_error_invalid_argument");
   CHECK_STR(ikeguard_err_name(-29), "ikeguard_error_buffer_too_small");
+  CHECK_STR(ikeguard_err_name(-30), "ikeguard_error_cluster_not_configured");
+  CHECK_STR(ikeguard_err_name(-34), "ikeguard_error_cluster_record_replayed");
+  CHECK_STR(ikeguard_err_name(-36), "ikeguard_error_cluster_too_many_origins");
 
   // Anything else.
-  CHECK_STR(ikeguard_strerror(-30), "unknown error");
+  CHECK_STR(ikeguard_strerror(-37), "unknown error");
   CHECK_STR(ikeguard_strerror(3), "unknown error");
   CHECK_STR(ikeguard_strerror(-1000), "unknown error");
   CHECK_STR(ikeguard_strerror(-2147483647 - 1), "unknown error");
   CHECK_STR(ikeguard_strerror(2147483647), "unknown error");
-  CHECK_STR(ikeguard_err_name(-30), "unknown");
+  CHECK_STR(ikeguard_err_name(-37), "unknown");
   CHECK_STR(ikeguard_err_name(3), "unknown");
   CHECK_STR(ikeguard_err_name(-1000), "unknown");
   CHECK_STR(ikeguard_err_name(-2147483647 - 1), "unknown");
@@ -305,9 +308,10 @@ static void test_create_and_destroy(void) {
   after = monotonic_ns();
   CHECK(before <= reading && reading <= after);
   CHECK_EQ(ikeguard_snapshot_bound(guard), 80 + 65536 * 32 + 32);
-  // 32-byte slots, a quarter more than max_peers: at most 48 bytes per peer at 7/8 full.
-  CHECK(stats.table_bytes >= 65536 * 32);
-  CHECK(stats.table_bytes * 7 <= 48 * 8 * 65536);
+  // 32-byte slots and 24 bytes of address each, a quarter more than max_peers: at most 72
+  // bytes per peer at 7/8 full.
+  CHECK(stats.table_bytes >= 65536 * (32 + 24));
+  CHECK(stats.table_bytes * 7 <= 72 * 8 * 65536);
   ikeguard_destroy(guard);
 
   // The daemon's clock.

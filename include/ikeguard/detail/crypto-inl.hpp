@@ -94,4 +94,23 @@ IKEGUARD_INLINE void snapshot_key_pad(const SnapshotKey& key, const std::uint8_t
   sodium_memzero(pad, sizeof pad);
 }
 
+IKEGUARD_INLINE void cluster_subkeys(const unsigned char* cluster_key, unsigned char* mac_key,
+                                     unsigned char* fingerprint_key) noexcept {
+  static_assert(crypto_kdf_KEYBYTES == 32 && crypto_auth_KEYBYTES == 32);
+  static constexpr char context[crypto_kdf_CONTEXTBYTES] = {'i', 'k', 'e', 'g', 'c', 'l', 's', 't'};
+  crypto_kdf_derive_from_key(mac_key, crypto_auth_KEYBYTES, 1, context, cluster_key);
+  crypto_kdf_derive_from_key(fingerprint_key, sizeof(GuardKeys::fingerprint), 2, context, cluster_key);
+}
+
+IKEGUARD_INLINE void cluster_mac(const unsigned char* mac_key, const std::uint8_t* data,
+                                 std::size_t size, std::uint8_t* mac) noexcept {
+  static_assert(crypto_auth_BYTES == cluster_mac_size);
+  crypto_auth(mac, data, size, mac_key);
+}
+
+IKEGUARD_INLINE bool cluster_mac_verifies(const unsigned char* mac_key, const std::uint8_t* data,
+                                          std::size_t size, const std::uint8_t* mac) noexcept {
+  return crypto_auth_verify(mac, data, size, mac_key) == 0;
+}
+
 }  // namespace ikeguard::detail

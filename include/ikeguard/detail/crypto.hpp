@@ -54,6 +54,16 @@ IKEGUARD_INLINE bool snapshot_mac_verifies(const SnapshotKey& key, const std::ui
 IKEGUARD_INLINE void snapshot_key_pad(const SnapshotKey& key, const std::uint8_t* nonce,
                                       const std::uint8_t* in, std::uint8_t* out) noexcept;
 
+// Cluster records (cluster.hpp): two keys derived from the cluster's, one for the records' MAC,
+// one for fingerprints, so every node keys its fingerprints alike; and the MAC itself.
+constexpr std::size_t cluster_mac_size = 32;
+IKEGUARD_INLINE void cluster_subkeys(const unsigned char* cluster_key, unsigned char* mac_key,
+                                     unsigned char* fingerprint_key) noexcept;
+IKEGUARD_INLINE void cluster_mac(const unsigned char* mac_key, const std::uint8_t* data,
+                                 std::size_t size, std::uint8_t* mac) noexcept;
+IKEGUARD_INLINE bool cluster_mac_verifies(const unsigned char* mac_key, const std::uint8_t* data,
+                                          std::size_t size, const std::uint8_t* mac) noexcept;
+
 }  // namespace ikeguard::detail
 
 #ifdef IKEGUARD_HEADER_ONLY

@@ -51,7 +51,8 @@ struct PeerState {
   std::uint8_t sender_strikes = 0;
   std::uint8_t receiver_strikes = 0;
   std::uint8_t confirmations = 0;  // unauthenticated configuration errors seen, unconfirmed
-  std::uint8_t flags = 0;          // bits 0-1: SenderHold; bit 2: receiver window set
+  std::uint8_t flags = 0;  // bits 0-1: SenderHold; bit 2: receiver window set; bit 3: its
+                           // first suppressed notice was reported (an event sink's concern)
 
   SenderHold sender_hold() const noexcept { return static_cast<SenderHold>(flags & 3u); }
   void set_sender_hold(SenderHold hold) noexcept {
@@ -60,9 +61,11 @@ struct PeerState {
   bool receiver_set() const noexcept { return (flags & 4u) != 0; }
   void set_receiver(Stamp until) noexcept {
     receiver_until = until;
-    flags = static_cast<std::uint8_t>(flags | 4u);
+    flags = static_cast<std::uint8_t>((flags | 4u) & ~8u);
   }
-  void clear_receiver() noexcept { flags = static_cast<std::uint8_t>(flags & ~4u); }
+  void clear_receiver() noexcept { flags = static_cast<std::uint8_t>(flags & ~12u); }
+  bool suppression_reported() const noexcept { return (flags & 8u) != 0; }
+  void set_suppression_reported() noexcept { flags = static_cast<std::uint8_t>(flags | 8u); }
   void forgive() noexcept {
     sender_strikes = 0;
     receiver_strikes = 0;

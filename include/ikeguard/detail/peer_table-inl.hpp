@@ -70,8 +70,8 @@ inline void* allocate_table_memory(std::size_t bytes) noexcept {
   return memory;
 }
 
-template <class V, class R, class L>
-TableLayout PeerTable<V, R, L>::layout(std::size_t max_entries) noexcept {
+template <class V, class R, class L, class C>
+TableLayout PeerTable<V, R, L, C>::layout(std::size_t max_entries, bool with_cold) noexcept {
   TableLayout out;
   // Shards of at least entries_per_shard entries, up to max_shards: small tables stay compact,
   // and two threads rarely meet on one shard's lock once there are dozens.
@@ -89,14 +89,17 @@ TableLayout PeerTable<V, R, L>::layout(std::size_t max_entries) noexcept {
   out.shard_capacity = out.shards > 1 ? std::min(max_entries, out.slots_per_shard - out.slots_per_shard / 32 - 1)
                                       : max_entries;
   const std::size_t slots = out.shards * out.slots_per_shard;
-  out.bytes = table::round_up(out.shards * sizeof(Shard) + slots * sizeof(Entry) + slots, table::line);
+  const std::size_t cold_bytes = has_cold && with_cold ? slots * sizeof(C) : 0;
+  out.bytes = table::round_up(
+      out.shards * sizeof(Shard) + slots * sizeof(Entry) + table::round_up(slots, alignof(C)) + cold_bytes,
+      table::line);
   return out;
 }
 
-template <class V, class R, class L>
-void PeerTable<V, R, L>::build(std::size_t max_entries, void* memory) noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::build(std::size_t max_entries, void* memory, bool with_cold) noexcept {
   static_assert(std::is_trivially_destructible_v<Entry>, "freed without destructors");
-  const TableLayout shape = layout(max_entries);
+  const TableLayout shape = layout(max_entries, with_cold);
   auto* bytes = static_cast<unsigned char*>(memory);
   shards_ = reinterpret_cast<Shard*>(bytes);
   for (std::size_t i = 0; i < shape.shards; ++i) new (&shards_[i]) Shard();  // no array cookie
@@ -105,12 +108,18 @@ void PeerTable<V, R, L>::build(std::size_t max_entries, void* memory) noexcept {
   std::uninitialized_value_construct_n(slots, slot_count);
   auto* tags = reinterpret_cast<std::uint8_t*>(slots + slot_count);
   std::memset(tags, 0, slot_count);
+  C* cold = nullptr;
+  if (has_cold && with_cold) {
+    cold = reinterpret_cast<C*>(tags + table::round_up(slot_count, alignof(C)));
+    std::uninitialized_value_construct_n(cold, slot_count);
+  }
   shard_count_ = static_cast<std::uint32_t>(shape.shards);
   bytes_ = shape.bytes;
   for (std::size_t i = 0; i < shape.shards; ++i) {
     Shard& s = shards_[i];
     s.slots_ = slots + i * shape.slots_per_shard;
     s.tags_ = tags + i * shape.slots_per_shard;
+    if (cold != nullptr) s.cold_ = cold + i * shape.slots_per_shard;
     s.size_ = static_cast<std::uint32_t>(shape.slots_per_shard);
     s.capacity_ = static_cast<std::uint32_t>(shape.shard_capacity);
     s.tracked_ = &tracked_;
@@ -118,21 +127,21 @@ void PeerTable<V, R, L>::build(std::size_t max_entries, void* memory) noexcept {
   }
 }
 
-template <class V, class R, class L>
-PeerTable<V, R, L>::~PeerTable() {
+template <class V, class R, class L, class C>
+PeerTable<V, R, L, C>::~PeerTable() {
   for (std::uint32_t i = 0; i < shard_count_; ++i) shards_[i].~Shard();
 }
 
-template <class V, class R, class L>
-PeerTable<V, R, L>::AllWriters::AllWriters(const PeerTable& table) noexcept : table_(table) {
+template <class V, class R, class L, class C>
+PeerTable<V, R, L, C>::AllWriters::AllWriters(const PeerTable& table) noexcept : table_(table) {
   for (std::uint32_t i = 0; i < table_.shard_count_; ++i) {
     table_.shards_[i].mutex_.lock();
     table_.shards_[i].begin_write();
   }
 }
 
-template <class V, class R, class L>
-PeerTable<V, R, L>::AllWriters::~AllWriters() {
+template <class V, class R, class L, class C>
+PeerTable<V, R, L, C>::AllWriters::~AllWriters() {
   for (std::uint32_t i = table_.shard_count_; i-- > 0;) {
     table_.shards_[i].end_write();
     table_.shards_[i].mutex_.unlock();
@@ -141,31 +150,31 @@ PeerTable<V, R, L>::AllWriters::~AllWriters() {
 
 // ---- One shard ---------------------------------------------------------------------------------
 
-template <class V, class R, class L>
-void PeerTable<V, R, L>::Shard::begin_write() noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::Shard::begin_write() noexcept {
   version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   IKEGUARD_FENCE(std::memory_order_release);
 }
 
-template <class V, class R, class L>
-void PeerTable<V, R, L>::Shard::end_write() noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::Shard::end_write() noexcept {
   version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 // Lemire's multiply-shift maps the hash's low half onto [0, size) without a division.
-template <class V, class R, class L>
-std::uint32_t PeerTable<V, R, L>::Shard::home(std::uint64_t hash) const noexcept {
+template <class V, class R, class L, class C>
+std::uint32_t PeerTable<V, R, L, C>::Shard::home(std::uint64_t hash) const noexcept {
   return static_cast<std::uint32_t>((std::uint64_t{static_cast<std::uint32_t>(hash)} * size_) >> 32);
 }
 
-template <class V, class R, class L>
-std::uint32_t PeerTable<V, R, L>::Shard::distance(std::uint32_t i) const noexcept {
+template <class V, class R, class L, class C>
+std::uint32_t PeerTable<V, R, L, C>::Shard::distance(std::uint32_t i) const noexcept {
   const std::uint32_t h = home(slots_[i].hash);
   return i >= h ? i - h : i + size_ - h;
 }
 
-template <class V, class R, class L>
-void PeerTable<V, R, L>::Shard::prefetch(std::uint64_t hash) const noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::Shard::prefetch(std::uint64_t hash) const noexcept {
 #if defined(__GNUC__) || defined(__clang__)
   __builtin_prefetch(&tags_[home(hash)]);
   __builtin_prefetch(&slots_[home(hash)]);
@@ -177,9 +186,9 @@ void PeerTable<V, R, L>::Shard::prefetch(std::uint64_t hash) const noexcept {
 // A seqlock reader: the version before, the tags and the entry, the version after. The racy
 // reads are whole-word atomic loads of memory the writers change under the lock;
 // ThreadSanitizer is told not to instrument them, as it does not model seqlocks.
-template <class V, class R, class L>
+template <class V, class R, class L, class C>
 template <class ShardOk>
-IKEGUARD_SEQLOCK_READER typename PeerTable<V, R, L>::Read PeerTable<V, R, L>::Shard::read(
+IKEGUARD_SEQLOCK_READER typename PeerTable<V, R, L, C>::Read PeerTable<V, R, L, C>::Shard::read(
     std::uint64_t hash, V& copy, ShardOk&& shard_ok) const noexcept {
   const std::uint32_t before = version_.load(std::memory_order_acquire);
   if ((before & 1u) != 0 || !shard_ok(read_mostly_)) return Read::contended;
@@ -199,8 +208,8 @@ IKEGUARD_SEQLOCK_READER typename PeerTable<V, R, L>::Read PeerTable<V, R, L>::Sh
   return result;
 }
 
-template <class V, class R, class L>
-typename PeerTable<V, R, L>::Entry* PeerTable<V, R, L>::Shard::find(std::uint64_t hash) noexcept {
+template <class V, class R, class L, class C>
+typename PeerTable<V, R, L, C>::Entry* PeerTable<V, R, L, C>::Shard::find(std::uint64_t hash) noexcept {
   const std::uint8_t tag = table::tag_of(hash);
   for (std::uint32_t i = home(hash);; i = next(i)) {
     const std::uint8_t seen = tags_[i];
@@ -209,36 +218,43 @@ typename PeerTable<V, R, L>::Entry* PeerTable<V, R, L>::Shard::find(std::uint64_
   }
 }
 
-template <class V, class R, class L>
+template <class V, class R, class L, class C>
 template <class F>
-void PeerTable<V, R, L>::Shard::for_each(F&& f) noexcept {
+void PeerTable<V, R, L, C>::Shard::for_each(F&& f) noexcept {
   for (std::uint32_t i = 0; i < size_; ++i) {
     if (tags_[i] != 0) f(slots_[i]);
   }
 }
 
-template <class V, class R, class L>
-void PeerTable<V, R, L>::Shard::erase(Entry* entry) noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::Shard::erase(Entry* entry) noexcept {
   remove(entry);
   tracked_->fetch_sub(1, std::memory_order_relaxed);
 }
 
 // Backward shift: the entries after the hole move one closer to home; no tombstones.
-template <class V, class R, class L>
-void PeerTable<V, R, L>::Shard::remove(Entry* entry) noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::Shard::remove(Entry* entry) noexcept {
   auto hole = static_cast<std::uint32_t>(entry - slots_);
   for (std::uint32_t j = next(hole); tags_[j] != 0 && distance(j) != 0; j = next(j)) {
-    slots_[hole] = slots_[j];
-    tags_[hole] = tags_[j];
+    move_slot(hole, j);
     hole = j;
   }
   slots_[hole] = Entry{};
   tags_[hole] = 0;
+  if (cold_ != nullptr) cold_[hole] = C{};
   count_.store(count_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
-template <class V, class R, class L>
-bool PeerTable<V, R, L>::Shard::take_place() noexcept {
+template <class V, class R, class L, class C>
+void PeerTable<V, R, L, C>::Shard::move_slot(std::uint32_t to, std::uint32_t from) noexcept {
+  slots_[to] = slots_[from];
+  tags_[to] = tags_[from];
+  if (cold_ != nullptr) cold_[to] = cold_[from];
+}
+
+template <class V, class R, class L, class C>
+bool PeerTable<V, R, L, C>::Shard::take_place() noexcept {
   if (count_.load(std::memory_order_relaxed) >= capacity_) return false;
   std::size_t seen = tracked_->load(std::memory_order_relaxed);
   while (seen < limit_) {
@@ -247,14 +263,17 @@ bool PeerTable<V, R, L>::Shard::take_place() noexcept {
   return false;
 }
 
-template <class V, class R, class L>
+template <class V, class R, class L, class C>
 template <class EvictsBefore>
-typename PeerTable<V, R, L>::Inserted PeerTable<V, R, L>::Shard::insert(
-    std::uint64_t hash, EvictsBefore&& evicts_before) noexcept {
+typename PeerTable<V, R, L, C>::Inserted PeerTable<V, R, L, C>::Shard::insert(
+    std::uint64_t hash, const C& cold, EvictsBefore&& evicts_before) noexcept {
   Inserted result;
   if (!take_place()) {
     if (count_.load(std::memory_order_relaxed) > 0) {
-      result.victim = evict_near(hash, evicts_before);  // the newcomer takes its place
+      const std::uint32_t victim = evict_near(hash, evicts_before);  // the newcomer takes its place
+      result.victim = slots_[victim].value;
+      if (cold_ != nullptr) result.victim_cold = cold_[victim];
+      remove(&slots_[victim]);
       result.evicted = true;
     } else {
       tracked_->fetch_add(1, std::memory_order_relaxed);
@@ -262,12 +281,14 @@ typename PeerTable<V, R, L>::Inserted PeerTable<V, R, L>::Shard::insert(
   }
   Entry carried;
   carried.hash = hash;
+  C carried_cold = cold;
   std::uint32_t i = home(hash);
   for (std::uint32_t d = 0;; ++d, i = next(i)) {
     Entry& slot = slots_[i];
     if (tags_[i] == 0) {
       slot = carried;
       tags_[i] = table::tag_of(carried.hash);
+      if (cold_ != nullptr) cold_[i] = carried_cold;
       if (result.entry == nullptr) result.entry = &slot;
       break;
     }
@@ -277,6 +298,7 @@ typename PeerTable<V, R, L>::Inserted PeerTable<V, R, L>::Shard::insert(
     if (theirs < d) {  // the richer entry moves on; the newcomer (or the one carried) stays
       std::swap(slot, carried);
       tags_[i] = table::tag_of(slot.hash);
+      if (cold_ != nullptr) std::swap(cold_[i], carried_cold);
       if (result.entry == nullptr) result.entry = &slot;
       d = theirs;
     }
@@ -285,9 +307,10 @@ typename PeerTable<V, R, L>::Inserted PeerTable<V, R, L>::Shard::insert(
   return result;
 }
 
-template <class V, class R, class L>
+template <class V, class R, class L, class C>
 template <class EvictsBefore>
-V PeerTable<V, R, L>::Shard::evict_near(std::uint64_t hash, EvictsBefore& evicts_before) noexcept {
+std::uint32_t PeerTable<V, R, L, C>::Shard::evict_near(std::uint64_t hash,
+                                                      EvictsBefore& evicts_before) noexcept {
   std::uint32_t victim = 0;
   bool chosen = false;
   std::uint32_t examined = 0;
@@ -300,9 +323,7 @@ V PeerTable<V, R, L>::Shard::evict_near(std::uint64_t hash, EvictsBefore& evicts
     }
     if (++examined == table::eviction_sample) break;
   }
-  const V value = slots_[victim].value;
-  remove(&slots_[victim]);
-  return value;
+  return victim;
 }
 
 }  // namespace ikeguard::detail

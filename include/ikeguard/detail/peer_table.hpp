@@ -54,13 +54,20 @@ struct TableLayout {
 
 /// Keys are 64-bit keyed hashes, never 0 (0 marks an empty slot). Value is trivially copyable,
 /// a multiple of 8 bytes. ReadMostly is per-shard data readers load without the lock
-/// (atomics), Locked per-shard data used under the shard's lock.
+/// (atomics), Locked per-shard data used under the shard's lock. Cold is what an entry keeps
+/// beside its value in a parallel array that lookups never touch (the guard: the peer's
+/// address), moved with its entry under the lock; an empty type keeps no such array, and neither
+/// does a table built without it (layout's and build's `with_cold`).
 ///
 /// The whole table holds at most `limit` entries; a shard evicts within itself when the table
 /// or the shard is full. Writers hold a shard's lock (Shard::Writer); readers use Shard::read.
-template <class Value, class ReadMostly, class Locked>
+struct NoCold {};
+
+template <class Value, class ReadMostly, class Locked, class Cold = NoCold>
 class PeerTable {
  public:
+  static constexpr bool has_cold = !std::is_empty_v<Cold>;
+  static_assert(std::is_trivially_copyable_v<Cold>, "moved as bytes with its entry");
   struct Entry {
     std::uint64_t hash = 0;  // 0: empty
     alignas(8) Value value{};  // read by lock-free readers as whole 8-byte words
@@ -68,11 +75,12 @@ class PeerTable {
   static_assert(std::is_trivially_copyable_v<Value> && sizeof(Value) % 8 == 0,
                 "a value is copied as whole words by lock-free readers");
 
-  /// What an insertion displaced: the value it evicted, when it had to.
+  /// What an insertion displaced: the entry it evicted, when it had to.
   struct Inserted {
     Entry* entry = nullptr;
     bool evicted = false;
     Value victim{};
+    Cold victim_cold{};
   };
 
   enum class Read : std::uint8_t { absent, found, contended };
@@ -110,8 +118,12 @@ class PeerTable {
     /// the limit, even for a moment; only a shard with no entry at all inserts past a full
     /// table, which keyed hashing makes vanishingly unlikely.
     template <class EvictsBefore>
-    Inserted insert(std::uint64_t hash, EvictsBefore&& evicts_before) noexcept;
+    Inserted insert(std::uint64_t hash, const Cold& cold, EvictsBefore&& evicts_before) noexcept;
     void erase(Entry* entry) noexcept;
+    /// The cold part of an entry of this shard (only in a table built with_cold).
+    Cold cold(const Entry* entry) const noexcept {
+      return cold_ != nullptr ? cold_[entry - slots_] : Cold{};
+    }
     /// Calls f(Entry&) for every entry.
     template <class F>
     void for_each(F&& f) noexcept;
@@ -131,7 +143,8 @@ class PeerTable {
     std::uint32_t distance(std::uint32_t i) const noexcept;  // of slot i from its home
     void remove(Entry* entry) noexcept;  // erase() without the table-wide count
     template <class EvictsBefore>
-    Value evict_near(std::uint64_t hash, EvictsBefore& evicts_before) noexcept;
+    std::uint32_t evict_near(std::uint64_t hash, EvictsBefore& evicts_before) noexcept;
+    void move_slot(std::uint32_t to, std::uint32_t from) noexcept;
     bool take_place() noexcept;  // one of the table's places, if the table and shard have one
 
     // First cache line: what a lock-free read needs, written only when the table changes, so
@@ -141,6 +154,7 @@ class PeerTable {
     Entry* slots_ = nullptr;
     std::uint8_t* tags_ = nullptr;  // one per slot: 0 empty, else 8 bits of the hash
     ReadMostly read_mostly_{};
+    Cold* cold_ = nullptr;  // one per slot, beside slots_ (null: built without)
 
     alignas(64) std::mutex mutex_;
     std::uint32_t capacity_ = 0;
@@ -150,16 +164,16 @@ class PeerTable {
     Locked locked_{};
   };
 
-  static TableLayout layout(std::size_t max_entries) noexcept;
+  static TableLayout layout(std::size_t max_entries, bool with_cold = has_cold) noexcept;
 
   PeerTable() noexcept = default;
   ~PeerTable();
   PeerTable(const PeerTable&) = delete;
   PeerTable& operator=(const PeerTable&) = delete;
 
-  /// Builds the table for `max_entries` in `memory` (layout(max_entries).bytes, 64-aligned),
+  /// Builds the table for `max_entries` in `memory` (layout(max_entries, with_cold).bytes, 64-aligned),
   /// which the caller owns and frees after the table is gone.
-  void build(std::size_t max_entries, void* memory) noexcept;
+  void build(std::size_t max_entries, void* memory, bool with_cold = has_cold) noexcept;
 
   Shard& shard_for(std::uint64_t hash) const noexcept {
     return shards_[(hash >> 40) & (shard_count_ - 1)];
