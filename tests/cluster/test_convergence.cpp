@@ -136,6 +136,19 @@ TEST_CASE("records delivered in any order, duplicated, leave every node with the
   };
   for (std::size_t r = 1; r < tables.size(); ++r) {
     INFO("receiver " << r);
+    auto show = [](const std::vector<ikeguard::HeldPeer>& table) {
+      std::string text;
+      for (const auto& entry : table) {
+        char peer[ikeguard::PeerKey::max_text_length];
+        text.append(peer, entry.peer.to_chars(peer));
+        text += " s" + std::to_string(entry.sender_strikes) + " r" +
+                std::to_string(entry.receiver_strikes) + (entry.sender_until != ikeguard::TimePoint{} ? " S" : "") +
+                (entry.receiver_until != ikeguard::TimePoint{} ? " R" : "") + "; ";
+      }
+      return text;
+    };
+    INFO("in order: " << show(tables[0]));
+    INFO("this one: " << show(tables[r]));
     REQUIRE(tables[r].size() == tables[0].size());
     for (std::size_t i = 0; i < tables[0].size(); ++i) {
       const auto& x = tables[0][i];
