@@ -84,16 +84,28 @@ wire::Bytes offered_bytes(wire::Bytes message, wire::MutableBytes scratch) noexc
 
 }  // namespace
 
+/// A cluster node as C holds it.
+struct ikeguard_cluster_node {
+  ikeguard_cluster_node(std::uint64_t id, const ikeguard::ClusterKey& key, std::uint64_t first) noexcept
+      : node(id, key, first) {}
+  ikeguard::ClusterNode node;
+};
+
 /// The handle (`ikeguard` in C): the adapters the guard holds references to, then the guard.
 /// From ikeguard_create() both are allocated; from ikeguard_create_in() both live in the
 /// caller's buffer, the handle first, so the adapters outlive the guard built after them.
 struct ikeguard_handle {
   ikeguard_handle(const ikeguard_clock* c_clock, const ikeguard_transport* c_transport,
-                  bool in_buffer) noexcept
+                  bool in_buffer, const ikeguard_extras* c_extras = nullptr) noexcept
       : custom_clock(c_clock != nullptr ? *c_clock : ikeguard_clock{}),
         uses_custom_clock(c_clock != nullptr),
         in_caller_memory(in_buffer),
-        transport(c_transport) {}
+        transport(c_transport),
+        event_sink(c_extras != nullptr ? c_extras->events : ikeguard_event_sink{}) {
+    if (c_extras == nullptr) return;
+    if (c_extras->events.on_event != nullptr) extras.events = &event_sink;
+    if (c_extras->cluster != nullptr) extras.cluster = &c_extras->cluster->node;
+  }
   ~ikeguard_handle() {
     if (in_caller_memory && guard != nullptr) std::destroy_at(guard);
   }
@@ -114,6 +126,8 @@ struct ikeguard_handle {
   bool uses_custom_clock;
   bool in_caller_memory;  // made by ikeguard_create_in(): nothing to free
   CTransport transport;
+  CEventSink event_sink;
+  ikeguard::GuardExtras extras;
   std::unique_ptr<ikeguard::NegotiationGuard> owned_guard;  // empty when in_caller_memory
   ikeguard::NegotiationGuard* guard = nullptr;
 };
@@ -141,6 +155,16 @@ int begin_create(ikeguard_handle** out, const ikeguard_policy* policy, const ike
   *out = nullptr;
   if (clock != nullptr && clock->now == nullptr) return code(Errc::invalid_argument);
   return to_policy_or_defaults(policy, converted);
+}
+
+/// Extras NULL, or within the struct_size rules with its reserved fields zero.
+bool valid_extras(const ikeguard_extras* extras) noexcept {
+  if (extras == nullptr) return true;
+  const std::size_t size = extras->struct_size;
+  if (size < sizeof(ikeguard_extras) || size > IKEGUARD_STRUCT_SIZE_MAX) return false;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(extras);
+  if (!all_zero(bytes + sizeof(ikeguard_extras), size - sizeof(ikeguard_extras))) return false;
+  return extras->reserved == 0 && extras->reserved1 == 0;
 }
 
 /// The C++ snapshot key from the daemon's bytes; wiped by the caller with sodium_memzero.
@@ -274,16 +298,24 @@ IKEGUARD_API int ikeguard_policy_notify_class(const ikeguard_policy* policy, int
 
 IKEGUARD_API int ikeguard_create(ikeguard_handle** out, const ikeguard_policy* policy,
                                  const ikeguard_clock* clock, const ikeguard_transport* transport) {
+  return ikeguard_create_ex(out, policy, clock, transport, nullptr);
+}
+
+IKEGUARD_API int ikeguard_create_ex(ikeguard_handle** out, const ikeguard_policy* policy,
+                                    const ikeguard_clock* clock,
+                                    const ikeguard_transport* transport,
+                                    const ikeguard_extras* extras) {
   ikeguard::Policy converted;
   if (const int status = begin_create(out, policy, clock, converted); status != IKEGUARD_OK) {
     return status;
   }
+  if (!valid_extras(extras)) return code(Errc::invalid_argument);
   return boundary([&]() -> int {
     std::unique_ptr<ikeguard_handle> handle(new (std::nothrow)
-                                                ikeguard_handle(clock, transport, false));
+                                                ikeguard_handle(clock, transport, false, extras));
     if (!handle) return code(Errc::out_of_memory);
-    auto created =
-        ikeguard::NegotiationGuard::create(converted, handle->clock(), handle->transport);
+    auto created = ikeguard::NegotiationGuard::create(converted, handle->clock(), handle->transport,
+                                                      handle->extras);
     if (!created) return code(created.error());
     handle->owned_guard = std::move(created.value());
     handle->guard = handle->owned_guard.get();
@@ -335,20 +367,31 @@ IKEGUARD_API int ikeguard_create_restored(ikeguard_handle** out, const ikeguard_
                                           size_t size,
                                           const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
                                           ikeguard_restore_report* report) {
+  return ikeguard_create_restored_ex(out, policy, clock, transport, nullptr, data, size, key, report);
+}
+
+IKEGUARD_API int ikeguard_create_restored_ex(ikeguard_handle** out, const ikeguard_policy* policy,
+                                             const ikeguard_clock* clock,
+                                             const ikeguard_transport* transport,
+                                             const ikeguard_extras* extras, const void* data,
+                                             size_t size,
+                                             const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
+                                             ikeguard_restore_report* report) {
   if (report != nullptr) *report = ikeguard_restore_report{0, 0};
   ikeguard::Policy converted;
   if (const int status = begin_create(out, policy, clock, converted); status != IKEGUARD_OK) {
     return status;
   }
-  if (data == nullptr || key == nullptr) return code(Errc::invalid_argument);
+  if (data == nullptr || key == nullptr || !valid_extras(extras)) return code(Errc::invalid_argument);
   return boundary([&]() -> int {
     std::unique_ptr<ikeguard_handle> handle(new (std::nothrow)
-                                                ikeguard_handle(clock, transport, false));
+                                                ikeguard_handle(clock, transport, false, extras));
     if (!handle) return code(Errc::out_of_memory);
     ikeguard::SnapshotKey snapshot_key = to_key(key);
     ikeguard::RestoreReport restored;
     auto created = ikeguard::NegotiationGuard::create_restored(
-        converted, handle->clock(), handle->transport, data, size, snapshot_key, &restored);
+        converted, handle->clock(), handle->transport, data, size, snapshot_key, &restored,
+        handle->extras);
     sodium_memzero(snapshot_key.bytes.data(), snapshot_key.bytes.size());
     if (!created) return code(created.error());
     handle->owned_guard = std::move(created.value());
@@ -461,6 +504,93 @@ IKEGUARD_API int ikeguard_snapshot(const ikeguard_handle* guard, void* out, size
   sodium_memzero(snapshot_key.bytes.data(), snapshot_key.bytes.size());
   if (!result) return code(result.error());
   *written = result.value();
+  return IKEGUARD_OK;
+}
+
+IKEGUARD_API const char* ikeguard_event_kind_name(int kind) {
+  if (kind < 0 || kind >= static_cast<int>(ikeguard::event_kinds)) return "unknown";
+  return ikeguard::name(static_cast<ikeguard::EventKind>(kind));
+}
+
+IKEGUARD_API int ikeguard_cluster_node_create(ikeguard_cluster_node** out, uint64_t node_id,
+                                              const unsigned char key[IKEGUARD_CLUSTER_KEY_BYTES],
+                                              uint64_t first_sequence) {
+  if (out == nullptr) return code(Errc::invalid_argument);
+  *out = nullptr;
+  if (key == nullptr || node_id == 0) return code(Errc::invalid_argument);
+  return boundary([&]() -> int {
+    ikeguard::ClusterKey cluster_key;
+    std::memcpy(cluster_key.bytes.data(), key, cluster_key.bytes.size());
+    auto* node = new (std::nothrow) ikeguard_cluster_node(node_id, cluster_key, first_sequence);
+    sodium_memzero(cluster_key.bytes.data(), cluster_key.bytes.size());
+    if (node == nullptr) return code(Errc::out_of_memory);
+    *out = node;
+    return IKEGUARD_OK;
+  });
+}
+
+IKEGUARD_API void ikeguard_cluster_node_destroy(ikeguard_cluster_node* node) { delete node; }
+
+IKEGUARD_API size_t ikeguard_cluster_encode(ikeguard_cluster_node* node, const ikeguard_event* event,
+                                            void* out, size_t size) {
+  ikeguard::Event cpp_event;
+  if (node == nullptr || event == nullptr || !from_c(*event, cpp_event)) return 0;
+  return node->node.encode(cpp_event, out, size);
+}
+
+IKEGUARD_API int ikeguard_cluster_record_origin(const void* record, size_t size, uint64_t* node,
+                                                uint64_t* sequence) {
+  if (node == nullptr || sequence == nullptr) return code(Errc::invalid_argument);
+  *node = 0;
+  *sequence = 0;
+  const auto origin = ikeguard::ClusterNode::origin_of(record, size);
+  if (!origin) return code(origin.error());
+  *node = origin.value().node;
+  *sequence = origin.value().sequence;
+  return IKEGUARD_OK;
+}
+
+IKEGUARD_API int ikeguard_apply(ikeguard_handle* guard, const void* record, size_t size,
+                                uint64_t age_ns) {
+  if (guard == nullptr) return code(Errc::invalid_argument);
+  const auto age = Duration(static_cast<Duration::rep>(std::min(age_ns, clock_limit)));
+  const auto applied = guard->guard->apply(record, size, age);
+  if (!applied) return code(applied.error());
+  return static_cast<int>(applied.value());
+}
+
+IKEGUARD_API size_t ikeguard_list_capacity(const ikeguard_handle* guard) {
+  return guard != nullptr ? guard->guard->list_capacity() : 0;
+}
+
+IKEGUARD_API int ikeguard_list_peers(const ikeguard_handle* guard, ikeguard_held_peer* out,
+                                     size_t capacity, uint32_t* cursor, int held_only,
+                                     size_t* count, int* complete) {
+  if (count != nullptr) *count = 0;
+  if (complete != nullptr) *complete = 0;
+  if (guard == nullptr || out == nullptr || cursor == nullptr || count == nullptr ||
+      complete == nullptr) {
+    return code(Errc::invalid_argument);
+  }
+  // Listed into the caller's array as C++ HeldPeers, each then rewritten in place as the C
+  // struct of the same size: the caller's memory is all that is used.
+  static_assert(sizeof(ikeguard::HeldPeer) == sizeof(ikeguard_held_peer) &&
+                alignof(ikeguard::HeldPeer) <= alignof(ikeguard_held_peer));
+  auto* staged = reinterpret_cast<ikeguard::HeldPeer*>(static_cast<void*>(out));
+  const auto page = guard->guard->list_peers(staged, capacity, ikeguard::PeerCursor{*cursor},
+                                             held_only != 0);
+  if (!page) return code(page.error());
+  for (std::size_t i = 0; i < page.value().count; ++i) {
+    ikeguard::HeldPeer held;
+    std::memcpy(&held, &staged[i], sizeof held);
+    const ikeguard_held_peer converted = to_c(held);
+    std::memcpy(&out[i], &converted, sizeof converted);
+  }
+  const ikeguard::PeerCursor at = page.value().next;
+  const std::size_t written = page.value().count;
+  *complete = page.value().complete ? 1 : 0;
+  *cursor = at.shard;
+  *count = written;
   return IKEGUARD_OK;
 }
 

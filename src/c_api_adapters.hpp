@@ -11,6 +11,7 @@
 #include <ikeguard/guard.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -105,6 +106,95 @@ inline int to_peer(const sockaddr* address, std::size_t length, std::uint32_t sc
   if (!peer) return code(Errc::unsupported_address_family);
   out = *peer;
   return IKEGUARD_OK;
+}
+
+/// An event as C sees it.
+inline ikeguard_event to_c(const ikeguard::Event& e) noexcept {
+  ikeguard_event out{};
+  out.struct_size = sizeof out;
+  out.kind = static_cast<std::uint8_t>(e.kind);
+  out.direction = static_cast<std::uint8_t>(e.direction);
+  out.has_notice = e.has_notice ? 1 : 0;
+  out.awaiting_confirmation = e.awaiting_confirmation ? 1 : 0;
+  out.version = static_cast<std::uint8_t>(e.version);
+  out.notify_class = static_cast<std::uint8_t>(e.notify_class);
+  out.notify_type = e.notify_type;
+  out.strikes = e.strikes;
+  out.fingerprint = e.fingerprint;
+  out.scope = e.peer.scope();
+  out.port = e.peer.port();
+  out.family = static_cast<std::uint8_t>(e.peer.family());
+  std::memcpy(out.address, e.peer.address().data(), sizeof out.address);
+  const auto ns = [](ikeguard::TimePoint t) {
+    return static_cast<std::uint64_t>(std::max<Duration::rep>(0, t.time_since_epoch().count()));
+  };
+  out.at_ns = ns(e.at);
+  out.until_ns = ns(e.until);
+  out.remaining_ns = static_cast<std::uint64_t>(std::max<Duration::rep>(0, e.remaining.count()));
+  out.count = e.count;
+  out.node = e.node;
+  return out;
+}
+
+/// The C++ event of a C one (for the cluster encoder); false when a field is out of range.
+inline bool from_c(const ikeguard_event& in, ikeguard::Event& e) noexcept {
+  if (in.struct_size < sizeof(ikeguard_event) || in.kind >= ikeguard::event_kinds ||
+      in.direction > 2 || (in.version != 1 && in.version != 2) || in.notify_class > 3) {
+    return false;
+  }
+  e.kind = static_cast<ikeguard::EventKind>(in.kind);
+  e.direction = static_cast<ikeguard::Direction>(in.direction);
+  e.has_notice = in.has_notice != 0;
+  e.awaiting_confirmation = in.awaiting_confirmation != 0;
+  e.version = static_cast<ikeguard::IkeVersion>(in.version);
+  e.notify_class = static_cast<ikeguard::NotifyClass>(in.notify_class);
+  e.notify_type = in.notify_type;
+  e.strikes = in.strikes;
+  e.fingerprint = in.fingerprint;
+  std::array<std::uint8_t, 16> address{};
+  std::memcpy(address.data(), in.address, address.size());
+  if (in.family == 4) e.peer = ikeguard::PeerKey::ipv4({address[0], address[1], address[2], address[3]}, in.port, in.scope);
+  else if (in.family == 6) e.peer = ikeguard::PeerKey::ipv6(address, in.port, in.scope);
+  else e.peer = ikeguard::PeerKey{};
+  e.at = ikeguard::TimePoint(Duration(static_cast<Duration::rep>(std::min(in.at_ns, clock_limit))));
+  e.until = ikeguard::TimePoint(Duration(static_cast<Duration::rep>(std::min(in.until_ns, clock_limit))));
+  e.remaining = Duration(static_cast<Duration::rep>(std::min(in.remaining_ns, clock_limit)));
+  e.count = in.count;
+  e.node = in.node;
+  return true;
+}
+
+class CEventSink final : public ikeguard::EventSink {
+ public:
+  explicit CEventSink(const ikeguard_event_sink& sink) noexcept : sink_(sink) {}
+  void on_event(const ikeguard::Event& event) noexcept override {
+    const ikeguard_event c_event = to_c(event);
+    sink_.on_event(sink_.ctx, &c_event);
+  }
+
+ private:
+  ikeguard_event_sink sink_;
+};
+
+/// A listed peer as C sees it.
+inline ikeguard_held_peer to_c(const ikeguard::HeldPeer& in) noexcept {
+  ikeguard_held_peer out{};
+  const auto ns = [](ikeguard::TimePoint t) {
+    return static_cast<std::uint64_t>(std::max<Duration::rep>(0, t.time_since_epoch().count()));
+  };
+  out.sender_until_ns = ns(in.sender_until);
+  out.receiver_until_ns = ns(in.receiver_until);
+  out.sender_strikes = in.sender_strikes;
+  out.receiver_strikes = in.receiver_strikes;
+  out.sender_fingerprint = in.sender_fingerprint;
+  out.receiver_fingerprint = in.receiver_fingerprint;
+  out.scope = in.peer.scope();
+  out.port = in.peer.port();
+  out.family = static_cast<std::uint8_t>(in.peer.family());
+  out.sender_retry_only = in.sender_retry_only ? 1 : 0;
+  std::memcpy(out.address, in.peer.address().data(), sizeof out.address);
+  out.confirmations = in.confirmations;
+  return out;
 }
 
 }  // namespace ikeguard::c_api

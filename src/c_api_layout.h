@@ -23,7 +23,8 @@ IKEGUARD_LAYOUT(offsetof(ikeguard_notify_override, version) == 0);
 IKEGUARD_LAYOUT(offsetof(ikeguard_notify_override, notify_class) == 1);
 IKEGUARD_LAYOUT(offsetof(ikeguard_notify_override, type) == 2);
 
-IKEGUARD_LAYOUT(sizeof(ikeguard_policy) == 216);
+IKEGUARD_LAYOUT(sizeof(ikeguard_policy) == 224);
+IKEGUARD_LAYOUT(offsetof(ikeguard_policy, keep_addresses) == 216);
 IKEGUARD_LAYOUT(offsetof(ikeguard_policy, struct_size) == 0);
 IKEGUARD_LAYOUT(offsetof(ikeguard_policy, reserved0) == 4);
 IKEGUARD_LAYOUT(offsetof(ikeguard_policy, receiver_window_ms) == 8);
@@ -60,5 +61,19 @@ IKEGUARD_LAYOUT(sizeof(ikeguard_stats) == 168);
 IKEGUARD_LAYOUT(offsetof(ikeguard_stats, proceeded_outbound) == 8);
 IKEGUARD_LAYOUT(offsetof(ikeguard_stats, table_bytes) == 144);
 IKEGUARD_LAYOUT(offsetof(ikeguard_stats, records_refused) == 160);
+
+IKEGUARD_LAYOUT(sizeof(ikeguard_event) == 88);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, kind) == 4);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, notify_type) == 10);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, strikes) == 12);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, scope) == 20);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, address) == 28);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, at_ns) == 48);
+IKEGUARD_LAYOUT(offsetof(ikeguard_event, node) == 80);
+IKEGUARD_LAYOUT(sizeof(ikeguard_held_peer) == 64);
+IKEGUARD_LAYOUT(offsetof(ikeguard_held_peer, sender_strikes) == 16);
+IKEGUARD_LAYOUT(offsetof(ikeguard_held_peer, scope) == 32);
+IKEGUARD_LAYOUT(offsetof(ikeguard_held_peer, address) == 40);
+IKEGUARD_LAYOUT(offsetof(ikeguard_held_peer, confirmations) == 56);
 
 #endif  // IKEGUARD_C_API_LAYOUT_H

@@ -102,8 +102,11 @@ inline std::uint64_t to_ms(Duration duration) noexcept {
 }
 
 // A policy's struct_size is read in steps of whole fields (ikeguard.h): the fields up to
-// max_peers are one step (IKEGUARD_POLICY_MIN_SIZE), the notify overrides the next.
-constexpr std::size_t policy_steps[] = {IKEGUARD_POLICY_MIN_SIZE, sizeof(ikeguard_policy)};
+// max_peers are one step (IKEGUARD_POLICY_MIN_SIZE), the notify overrides the next (0.2's
+// whole struct), keep_addresses with its padding the next.
+constexpr std::size_t policy_steps[] = {IKEGUARD_POLICY_MIN_SIZE,
+                                        offsetof(ikeguard_policy, keep_addresses),
+                                        sizeof(ikeguard_policy)};
 
 /// The bytes of a caller's policy this library reads: the largest step inside struct_size.
 inline std::size_t known_policy_bytes(std::size_t struct_size) noexcept {
@@ -136,6 +139,7 @@ inline ikeguard_policy default_policy() noexcept {
 #undef IKEGUARD_C_VALUE
   policy.max_peers = defaults.max_peers;
   policy.notify_override_count = 0;
+  policy.keep_addresses = defaults.keep_addresses ? 1 : 0;
   return policy;
 }
 
@@ -155,7 +159,8 @@ inline int read_policy(const ikeguard_policy& in, ikeguard_policy& out) noexcept
   out = default_policy();
   std::memcpy(&out, bytes, known_policy_bytes(size));
   out.struct_size = sizeof out;
-  if (out.reserved0 != 0 || out.reserved1 != 0 || out.reserved2 != 0) {
+  if (out.reserved0 != 0 || out.reserved1 != 0 || out.reserved2 != 0 || out.reserved3 != 0 ||
+      out.keep_addresses > 1) {
     return code(Errc::invalid_argument);
   }
   return IKEGUARD_OK;
@@ -180,6 +185,7 @@ inline int to_policy(const ikeguard_policy& caller, ikeguard::Policy& out) noexc
   // Beyond the limit is refused as max_peers; min() keeps it so where size_t is 32 bits.
   policy.max_peers = static_cast<std::size_t>(
       std::min<std::uint64_t>(in.max_peers, std::uint64_t{ikeguard::max_peers_limit} + 1));
+  policy.keep_addresses = in.keep_addresses != 0;
   if (const Errc invalid = ikeguard::validate(policy); invalid != Errc::ok) return code(invalid);
 
   if (in.notify_override_count > IKEGUARD_MAX_NOTIFY_OVERRIDES) {

@@ -115,7 +115,7 @@ typedef struct ikeguard_notify_override {
   uint16_t type;
 } ikeguard_notify_override;
 
-/// The guard's settings, a versioned struct (216 bytes in this release). Fill it with
+/// The guard's settings, a versioned struct (224 bytes in this release). Fill it with
 /// ikeguard_policy_init(), change what you need, then create the guard (which validates) or
 /// call ikeguard_policy_validate(). Durations are milliseconds and must be positive; one longer
 /// than 2^63 - 1 nanoseconds is refused with its field's code.
@@ -151,6 +151,10 @@ typedef struct ikeguard_policy {
   uint32_t notify_override_count;
   uint32_t reserved2;  ///< 0
   ikeguard_notify_override notify_overrides[IKEGUARD_MAX_NOTIFY_OVERRIDES];
+  /// 1: keep each tracked peer's address (24 bytes a slot), so ikeguard_list_peers() and
+  /// eviction events name it; 0: about 35 bytes less per peer, no addresses. 1 (since 0.3).
+  uint32_t keep_addresses;
+  uint32_t reserved3;  ///< 0
 } ikeguard_policy;
 
 /// The smallest policy struct_size accepted: every field up to and including max_peers.
@@ -427,6 +431,180 @@ IKEGUARD_API int ikeguard_create_restored(ikeguard_handle** out, const ikeguard_
                                           size_t size,
                                           const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
                                           ikeguard_restore_report* report);
+
+// --- Events -------------------------------------------------------------------------------
+
+/// What changed (C++ ikeguard::EventKind, docs/operating.md): the values of ikeguard_event.kind.
+typedef enum ikeguard_event_kind {
+  ikeguard_event_receiver_window_opened = 0,
+  ikeguard_event_sender_window_opened = 1,
+  ikeguard_event_retry_later_set = 2,
+  ikeguard_event_window_lifted = 3,
+  ikeguard_event_window_lapsed = 4,
+  ikeguard_event_strikes_forgiven = 5,
+  ikeguard_event_windows_cleared = 6,
+  ikeguard_event_notice_sent = 7,
+  ikeguard_event_notice_suppressed = 8,
+  ikeguard_event_unsolicited_ignored = 9,
+  ikeguard_event_entry_evicted = 10,
+  ikeguard_event_snapshot_restored = 11
+} ikeguard_event_kind;
+
+/// Which window an event is about: the values of ikeguard_event.direction.
+typedef enum ikeguard_direction {
+  ikeguard_direction_none = 0,
+  ikeguard_direction_sender = 1,
+  ikeguard_direction_receiver = 2
+} ikeguard_direction;
+
+/// One change of state (C++ ikeguard::Event, whose comments say what each field holds). 88
+/// bytes in this release; `struct_size` is the library's size, and fields added later go at
+/// the end, so a program reads only what its header knows. Times are ns on the guard's clock.
+/// The peer: `family` 4 or 6 (0: unknown), `address` (IPv4 in its first 4 bytes), `port`,
+/// `scope`.
+typedef struct ikeguard_event {
+  uint32_t struct_size;
+  uint8_t kind;                   ///< an ikeguard_event_kind
+  uint8_t direction;              ///< an ikeguard_direction
+  uint8_t has_notice;             ///< 1: version, notify_class and notify_type are the call's
+  uint8_t awaiting_confirmation;  ///< retry_later_set: an unauthenticated error, unconfirmed
+  uint8_t version;                ///< an ikeguard_ike_version
+  uint8_t notify_class;           ///< an ikeguard_notify_class
+  uint16_t notify_type;
+  uint32_t strikes;
+  uint32_t fingerprint;  ///< the table's 32 bits of the configuration; 0 unknown
+  uint32_t scope;
+  uint16_t port;
+  uint8_t family;
+  uint8_t reserved0;
+  uint8_t address[16];
+  uint32_t reserved1;
+  uint64_t at_ns;         ///< when the change was made or noticed
+  uint64_t until_ns;      ///< the window's end (or when it ended); else at_ns
+  uint64_t remaining_ns;  ///< until_ns - at_ns for a window still open; else 0
+  uint64_t count;         ///< unsolicited_ignored: how many; snapshot_restored: entries; else 1
+  uint64_t node;          ///< non-zero: the cluster node whose record made the change
+} ikeguard_event;
+
+/// Where events go: `on_event` is called on the thread that made the guard call, after the
+/// guard released its locks (so it may call the guard), and must not unwind through it. The
+/// event lives for the call only. NULL on_event: no events.
+typedef struct ikeguard_event_sink {
+  void (*on_event)(void* ctx, const ikeguard_event* event);
+  void* ctx;
+} ikeguard_event_sink;
+
+/// "receiver_window_opened", ...: the name an ikeguard_event_kind has in logs and JSON;
+/// "unknown" for any other int. Static storage.
+IKEGUARD_API const char* ikeguard_event_kind_name(int kind);
+
+// --- Clusters -------------------------------------------------------------------------------
+
+#define IKEGUARD_CLUSTER_KEY_BYTES 32
+#define IKEGUARD_CLUSTER_RECORD_BYTES 96
+
+/// This node of a cluster (C++ ikeguard::ClusterNode): its id, the cluster key, its records'
+/// numbering and the replay state of the other nodes. Opaque.
+typedef struct ikeguard_cluster_node ikeguard_cluster_node;
+
+/// `node_id` non-zero and unique in the cluster; `first_sequence` above every number this id
+/// used before (the wall clock in microseconds). Allocates about 10 KB.
+IKEGUARD_API int ikeguard_cluster_node_create(ikeguard_cluster_node** out, uint64_t node_id,
+                                              const unsigned char key[IKEGUARD_CLUSTER_KEY_BYTES],
+                                              uint64_t first_sequence);
+/// After every guard made with it is destroyed. NULL: does nothing.
+IKEGUARD_API void ikeguard_cluster_node_destroy(ikeguard_cluster_node* node);
+
+/// The record of `event` in `out` (IKEGUARD_CLUSTER_RECORD_BYTES), to send to the other nodes:
+/// returns the bytes written, or 0 when the event is not shared (see cluster.hpp), was made by
+/// another node's record, or `size` is too small. Safe from any thread.
+IKEGUARD_API size_t ikeguard_cluster_encode(ikeguard_cluster_node* node, const ikeguard_event* event,
+                                            void* out, size_t size);
+
+/// The node and sequence number a record claims, unauthenticated (to order a resync).
+IKEGUARD_API int ikeguard_cluster_record_origin(const void* record, size_t size, uint64_t* node,
+                                                uint64_t* sequence);
+
+/// What ikeguard_apply() did with an authentic record: its non-negative answers.
+typedef enum ikeguard_applied {
+  ikeguard_applied_changed = 0,
+  ikeguard_applied_unchanged = 1,
+  ikeguard_applied_own = 2
+} ikeguard_applied;
+
+/// Applies another node's record (C++ NegotiationGuard::apply): an ikeguard_applied (>= 0), or
+/// a negative code: ikeguard_error_cluster_* for a refused record (nothing changed),
+/// ikeguard_error_cluster_not_configured for a guard made without a node. `age_ns`: how long
+/// the record spent in transit or storage, when known (else 0).
+IKEGUARD_API int ikeguard_apply(ikeguard_handle* guard, const void* record, size_t size,
+                                uint64_t age_ns);
+
+// --- Extras at creation ---------------------------------------------------------------------
+
+/// What a guard may be given besides its policy, clock and transport: a versioned struct (40
+/// bytes on 64-bit targets in this release; it holds pointers, like ikeguard_clock) with the
+/// struct_size rules of ikeguard_policy. Fill it with ikeguard_extras_init().
+typedef struct ikeguard_extras {
+  uint32_t struct_size;
+  uint32_t reserved;           ///< 0
+  ikeguard_event_sink events;  ///< on_event NULL: no events
+  ikeguard_cluster_node* cluster;  ///< NULL: not a cluster node
+  uint64_t reserved1;              ///< 0
+} ikeguard_extras;
+
+static inline void ikeguard_extras_init(ikeguard_extras* extras) {
+  if (extras == NULL) return;
+  memset(extras, 0, sizeof *extras);
+  extras->struct_size = sizeof *extras;
+}
+
+/// ikeguard_create() with extras (NULL: none); the structs are copied, their ctx and the
+/// cluster node must outlive the guard.
+IKEGUARD_API int ikeguard_create_ex(ikeguard_handle** out, const ikeguard_policy* policy,
+                                    const ikeguard_clock* clock,
+                                    const ikeguard_transport* transport,
+                                    const ikeguard_extras* extras);
+
+/// ikeguard_create_restored() with extras (NULL: none): a snapshot_restored event is delivered
+/// before it returns.
+IKEGUARD_API int ikeguard_create_restored_ex(ikeguard_handle** out, const ikeguard_policy* policy,
+                                             const ikeguard_clock* clock,
+                                             const ikeguard_transport* transport,
+                                             const ikeguard_extras* extras, const void* data,
+                                             size_t size,
+                                             const unsigned char key[IKEGUARD_SNAPSHOT_KEY_BYTES],
+                                             ikeguard_restore_report* report);
+
+// --- Listing held peers ---------------------------------------------------------------------
+
+/// One tracked peer (C++ ikeguard::HeldPeer). 64 bytes. A window not open has until_ns 0.
+typedef struct ikeguard_held_peer {
+  uint64_t sender_until_ns;
+  uint64_t receiver_until_ns;
+  uint32_t sender_strikes;
+  uint32_t receiver_strikes;
+  uint32_t sender_fingerprint;    ///< of the open sender window; 0 unknown or none
+  uint32_t receiver_fingerprint;  ///< of the open receiver window; 0 unknown or none
+  uint32_t scope;
+  uint16_t port;
+  uint8_t family;  ///< 4 or 6; 0 when the guard keeps no addresses
+  uint8_t sender_retry_only;
+  uint8_t address[16];
+  uint8_t confirmations;
+  uint8_t reserved[7];
+} ikeguard_held_peer;
+
+/// The most entries one call may need room for: a buffer this large always lists a shard.
+IKEGUARD_API size_t ikeguard_list_capacity(const ikeguard_handle* guard);
+
+/// Lists tracked peers (C++ list_peers): from shard *cursor (start with 0), whole shards into
+/// out[0..capacity), each copied under its lock. On success *count entries were written,
+/// *cursor is where the next call goes on, and *complete is 1 once every shard is listed.
+/// `held_only` 1: peers with a window open; 0: every entry. ikeguard_error_buffer_too_small when
+/// the next shard does not fit in an empty buffer. Allocates nothing.
+IKEGUARD_API int ikeguard_list_peers(const ikeguard_handle* guard, ikeguard_held_peer* out,
+                                     size_t capacity, uint32_t* cursor, int held_only,
+                                     size_t* count, int* complete);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -30,7 +30,8 @@ static void test_layout(void) {
   CHECK_EQ(OFFSET(ikeguard_notify_override, notify_class), 1);
   CHECK_EQ(OFFSET(ikeguard_notify_override, type), 2);
 
-  CHECK_EQ(sizeof(ikeguard_policy), 216);
+  CHECK_EQ(sizeof(ikeguard_policy), 224);
+  CHECK_EQ(OFFSET(ikeguard_policy, keep_addresses), 216);
   CHECK_EQ(OFFSET(ikeguard_policy, struct_size), 0);
   CHECK_EQ(OFFSET(ikeguard_policy, receiver_window_ms), 8);
   CHECK_EQ(OFFSET(ikeguard_policy, sender_window_ms), 16);
