@@ -314,3 +314,37 @@ TEST_CASE("a guard without a cluster node refuses records; events a record made 
 }
 
 }  // namespace ikeguard::test
+
+namespace ikeguard::test {
+
+// Found by fuzz_cluster: a success between an older retry hold and a newer receiver window must
+// clear the hold and keep the window, whichever order the three records arrive in; the entry's
+// one time of last failure (the window's) hid the older hold from the success.
+TEST_CASE("a success clears, per direction, only what happened before it, in any order") {
+  const ClusterKey key = key_of(1);
+  Policy slow_retry = exact_policy();
+  slow_retry.retry_delay = 10s;
+  Node a(1, key, slow_retry);
+  a.guard->on_inbound_error(alice, notice(notify_v2::temporary_failure), Origin::authenticated);
+  a.clock.set(at(1s));
+  a.guard->on_established(alice);  // clears the hold...
+  a.clock.set(at(2s));
+  a.guard->on_local_rejection(alice, npc);  // ...before this window opened
+  const std::vector<Record> records = a.take();
+  REQUIRE(records.size() == 3);  // hold, clear, window
+  const Duration ages[3] = {2s, 1s, 0s};
+  const std::size_t orders[][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}};
+  for (const auto& order : orders) {
+    Node b(2, key);
+    b.clock.set(at(2s));
+    for (const std::size_t i : order) REQUIRE(apply_to(b, records[i], ages[i]).ok());
+    INFO("order " << order[0] << order[1] << order[2]);
+    CHECK(b.guard->on_outbound_proposal(alice).verdict == Verdict::proceed);
+    const Decision inbound = b.guard->on_inbound_proposal(alice);
+    CHECK(inbound.verdict == Verdict::hold);
+    CHECK(inbound.until == at(32s));
+    CHECK(inbound.strikes == 1);
+  }
+}
+
+}  // namespace ikeguard::test

@@ -67,7 +67,8 @@ IKEGUARD_INLINE Decision NegotiationGuard::on_local_rejection(const PeerKey& pee
       // The peer is meant to act on it (new KE group, cookie, later retry): no window.
       decision = {Verdict::proceed, detail::point(now.ns), entry != nullptr ? entry->value.receiver_strikes : 0u};
     } else {
-      PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, peer, now, events);
+      Table::Entry& held = entry != nullptr ? *entry : insert(shard, hash, peer, now, events);
+      PeerState& state = held.value;
       if (state.receiver_open(now.at) && !detail::lifts(fingerprint, state.receiver_fingerprint)) {
         shard.locked().counters.bump(Count::notices_suppressed);  // one notice per window
         if (events.wanted() && !state.suppression_reported()) {  // the first only: no event storm
@@ -78,6 +79,7 @@ IKEGUARD_INLINE Decision NegotiationGuard::on_local_rejection(const PeerKey& pee
         return {Verdict::hold, detail::end_of(state.receiver_until, now), state.receiver_strikes};
       }
       decision = open_receiver_window(shard, state, fingerprint, now);
+      note_failure(shard, held, Direction::receiver, now.at);
       events.window(events.add_noticed(EventKind::receiver_window_opened, Direction::receiver),
                     state.receiver_until, state.receiver_strikes, state.receiver_fingerprint);
     }
@@ -135,14 +137,14 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& p
     counters.bump(Count::retried_now);
     return {ErrorAction::retry_now, detail::point(now.ns), strikes};
   }
-  PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, peer, now, events);
+  Table::Entry& held = entry != nullptr ? *entry : insert(shard, hash, peer, now, events);
   const bool awaiting_confirmation =
       cls == NotifyClass::configuration && origin == Origin::answers_request &&
-      state.confirmations + 1u < policy_.unauthenticated_confirmations;
+      held.value.confirmations + 1u < policy_.unauthenticated_confirmations;
   if (cls == NotifyClass::retry_later || awaiting_confirmation) {
-    return hold_for_retry(shard, state, awaiting_confirmation, now, events);
+    return hold_for_retry(shard, held, awaiting_confirmation, now, events);
   }
-  return honour_configuration_error(shard, state, now, events);
+  return honour_configuration_error(shard, held, now, events);
 }
 
 // At most one unsolicited_ignored event a second, counting the ones it stands for: a flood of
@@ -160,10 +162,11 @@ IKEGUARD_INLINE void NegotiationGuard::report_unsolicited(EventBatch& events, co
 
 // A transient error, or an unauthenticated one not yet confirmed: a short hold (retry_delay)
 // that never shortens a longer window already open.
-IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, PeerState& state,
+IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, Table::Entry& entry,
                                                               bool awaiting_confirmation,
                                                               const Now& now,
                                                               EventBatch& events) noexcept {
+  PeerState& state = entry.value;
   detail::CounterSet& counters = shard.locked().counters;
   if (awaiting_confirmation) {
     ++state.confirmations;
@@ -174,6 +177,7 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, Peer
   if (!state.sender_open(now.at) || detail::ahead(until, state.sender_until) > 0) {
     state.sender_until = until;
     if (state.sender_hold() != SenderHold::configuration) state.set_sender_hold(SenderHold::retry);
+    note_failure(shard, entry, Direction::sender, now.at);
     if (Event* e = events.add_noticed(EventKind::retry_later_set, Direction::sender)) {
       events.window(e, state.sender_until, state.sender_strikes, state.sender_fingerprint);
       e->awaiting_confirmation = awaiting_confirmation;
@@ -187,9 +191,10 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::hold_for_retry(Shard& shard, Peer
 // in-flight requests failing together (one per CHILD_SA, say) are one failure: an open window is
 // not escalated again.
 IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard& shard,
-                                                                          PeerState& state,
+                                                                          Table::Entry& entry,
                                                                           const Now& now,
                                                                           EventBatch& events) noexcept {
+  PeerState& state = entry.value;
   shard.locked().counters.bump(Count::errors_honoured);
   // The peer is confirmed to refuse this configuration: its later errors act at once, until a
   // success, forgiveness, or a different configuration is sent.
@@ -205,6 +210,7 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard&
     state.sender_until = until;
   }
   state.set_sender_hold(SenderHold::configuration);
+  note_failure(shard, entry, Direction::sender, now.at);
   events.window(events.add_noticed(EventKind::sender_window_opened, Direction::sender),
                 state.sender_until, state.sender_strikes, state.sender_fingerprint);
   return {ErrorAction::hold, detail::end_of(state.sender_until, now), state.sender_strikes};
@@ -280,7 +286,7 @@ Decision NegotiationGuard::locked_proposal(Shard& shard, std::uint64_t hash, con
   }
   if (entry != nullptr && state.idle(now.at)) shard.erase(entry);
   else if (entry != nullptr) entry->value = state;
-  else if (!state.idle(now.at)) insert(shard, hash, peer, now, events) = state;
+  else if (!state.idle(now.at)) insert(shard, hash, peer, now, events).value = state;
   detail::CounterSet& counters = shard.locked().counters;
   if (step.lifted) counters.bump(Count::fingerprint_lifts);
   counters.bump(detail::proposal_count<Inbound>(decision.verdict));
@@ -327,19 +333,34 @@ IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, 
 
 // A new entry for `hash` (absent), evicting into a full table: a protective entry's eviction
 // is counted.
-IKEGUARD_INLINE PeerState& NegotiationGuard::insert(Shard& shard, std::uint64_t hash,
-                                                    const PeerKey& peer, const Now& now,
-                                                    EventBatch& events) noexcept {
+IKEGUARD_INLINE NegotiationGuard::Table::Entry& NegotiationGuard::insert(
+    Shard& shard, std::uint64_t hash, const PeerKey& peer, const Now& now,
+    EventBatch& events) noexcept {
+  detail::Aside aside;
+  aside.peer = peer;
   const Table::Inserted inserted = shard.insert(
-      hash, peer, [&now](const PeerState& a, const PeerState& b) { return detail::evicts_before(a, b, now.at); });
+      hash, aside, [&now](const PeerState& a, const PeerState& b) { return detail::evicts_before(a, b, now.at); });
   if (inserted.evicted && inserted.victim.protective(now.at)) {
     shard.locked().counters.bump(Count::evictions);
-    if (Event* e = events.add_about(inserted.victim_cold, EventKind::entry_evicted, Direction::none)) {
+    if (Event* e = events.add_about(inserted.victim_cold.peer, EventKind::entry_evicted, Direction::none)) {
       const Millis left = inserted.victim.time_left(now.at);
       events.window(e, detail::stamp(now.ms + left), inserted.victim.total_strikes(), 0);
     }
   }
-  return inserted.entry->value;
+  return *inserted.entry;
+}
+
+// When `entry`'s direction last failed, beside the entry (the entry's last failure in a table
+// that keeps nothing beside).
+IKEGUARD_INLINE void NegotiationGuard::note_failure(Shard& shard, const Table::Entry& entry,
+                                                    Direction direction, detail::Stamp at) noexcept {
+  if (detail::Aside* aside = shard.cold_at(&entry)) aside->failed[direction == Direction::receiver] = at;
+}
+
+IKEGUARD_INLINE detail::Stamp NegotiationGuard::failed(Shard& shard, const Table::Entry& entry,
+                                                       Direction direction) noexcept {
+  const detail::Aside* aside = shard.cold_at(&entry);
+  return aside != nullptr ? aside->failed[direction == Direction::receiver] : entry.value.last_failure;
 }
 
 IKEGUARD_INLINE Duration NegotiationGuard::window_length(Shard& shard, Duration base,
@@ -565,7 +586,10 @@ IKEGUARD_INLINE void NegotiationGuard::restore_record(const detail::SnapshotReco
   }
   const std::size_t before = table_.size();
   EventBatch none(nullptr, nullptr, now);
-  insert(shard, record.hash, PeerKey{}, now, none) = detail::state_of(record, now, window_cap_ms_, forgive_ms_);
+  Table::Entry& entry = insert(shard, record.hash, PeerKey{}, now, none);
+  entry.value = detail::state_of(record, now, window_cap_ms_, forgive_ms_);
+  note_failure(shard, entry, Direction::sender, entry.value.last_failure);
+  note_failure(shard, entry, Direction::receiver, entry.value.last_failure);
   if (table_.size() == before) ++report.dropped;  // a shard full on its own evicted one
 }
 
@@ -608,7 +632,7 @@ IKEGUARD_INLINE Result<PeerPage> NegotiationGuard::list_peers(HeldPeer* out, std
       PeerState state = entry.value;  // what a call would see now; the entry is left as it is
       state.settle(now.at, forgive_ms_);
       if (held_only ? !state.any_window_open(now.at) : state.idle(now.at)) return;
-      out[page.count++] = detail::held_peer(state, shard.cold(&entry), now);
+      out[page.count++] = detail::held_peer(state, shard.cold(&entry).peer, now);
     });
     page.next.shard = i + 1;
   }
@@ -679,8 +703,11 @@ IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t 
   Table::Entry* entry = shard.find(hash);
   if (entry == nullptr && lifted && record.strikes == 0) return false;
   if (entry != nullptr) events.settle(entry->value, forgive_ms_);
-  PeerState& state = entry != nullptr ? entry->value : insert(shard, hash, record.peer, now, events);
+  Table::Entry& held = entry != nullptr ? *entry : insert(shard, hash, record.peer, now, events);
+  PeerState& state = held.value;
   const bool was_counted = state.counted();
+  const bool had = receiver ? state.receiver_open(now.at) || state.receiver_strikes != 0
+                            : state.sender_open(now.at) || state.sender_strikes != 0;
   const detail::Stamp until = detail::stamp(end);
   // The later end wins; of two ending together, the larger fingerprint, so the order is moot.
   const auto later = [&](detail::Stamp current, std::uint32_t fingerprint) {
@@ -713,10 +740,13 @@ IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t 
     }
   }
   changed = changed || opened;
-  // The failure counts from when the record was made, for forgiveness and for later lifts.
-  const detail::Stamp failed = detail::stamp(std::max(at, now.ms - forgive_ms_));
-  if (state.counted() && (!was_counted || detail::ahead(failed, state.last_failure) > 0)) {
-    state.last_failure = failed;
+  // The failure counts from when the record was made: for forgiveness, and for later lifts.
+  const detail::Stamp failed_at = detail::stamp(std::max(at, now.ms - forgive_ms_));
+  if (state.counted() && (!was_counted || detail::ahead(failed_at, state.last_failure) > 0)) {
+    state.last_failure = failed_at;
+  }
+  if (!had || detail::ahead(failed_at, failed(shard, held, record.direction)) > 0) {
+    note_failure(shard, held, record.direction, failed_at);
   }
   if (!opened) return changed;
   const EventKind kind = receiver ? EventKind::receiver_window_opened
@@ -732,8 +762,10 @@ IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t 
   return true;
 }
 
-// A lift (one direction) or a success (both, and the strikes): removes what was opened before
-// it, and is remembered so that a window record from before it that arrives later stays out.
+// A lift (one direction) or a success (both, and their strikes): removes, per direction, what
+// failed before it, and is remembered, so that a window record from before it that arrives
+// later stays out. The sender's remembered proposal goes with its window: a success or a lift
+// says that proposal is settled.
 IKEGUARD_INLINE bool NegotiationGuard::apply_tombstone(Shard& shard, std::uint64_t hash,
                                                        const detail::ClusterRecord& record, Millis at,
                                                        const Now& now, EventBatch& events) noexcept {
@@ -754,25 +786,33 @@ IKEGUARD_INLINE bool NegotiationGuard::apply_tombstone(Shard& shard, std::uint64
   if (entry == nullptr) return false;
   events.settle(entry->value, forgive_ms_);
   PeerState& state = entry->value;
-  // A failure after the lift (on this node's clock) opened what is there now: it stays.
-  if (state.counted() && detail::ahead(state.last_failure, detail::stamp(at)) > 0) return false;
+  std::uint32_t forgotten = 0;  // strikes a success forgot
   bool changed = false;
-  if (cleared) {
-    if (state.protective(now.at)) {
-      if (Event* e = events.add(EventKind::windows_cleared, Direction::none)) e->strikes = state.total_strikes();
-    }
-    shard.erase(entry);
-    return true;
-  }
-  const bool receiver = record.direction == Direction::receiver;
-  if (receiver ? state.receiver_open(now.at) : state.sender_open(now.at)) {
+  for (const Direction d : {Direction::sender, Direction::receiver}) {
+    if (!cleared && d != record.direction) continue;
+    const bool receiver = d == Direction::receiver;
+    const bool open = receiver ? state.receiver_open(now.at) : state.sender_open(now.at);
+    std::uint8_t& strikes = receiver ? state.receiver_strikes : state.sender_strikes;
+    if (!open && !(cleared && strikes != 0)) continue;
+    // A failure in this direction after the tombstone (on this node's clock) stays.
+    if (detail::ahead(failed(shard, *entry, d), detail::stamp(at)) > 0) continue;
     if (receiver) state.clear_receiver();
     else state.set_sender_hold(SenderHold::none);
-    if (Event* e = events.add(EventKind::window_lifted, record.direction)) {
-      e->strikes = receiver ? state.receiver_strikes : state.sender_strikes;
-      e->fingerprint = record.fingerprint;
+    if (!receiver) state.sender_fingerprint = 0;
+    if (cleared) {
+      forgotten += strikes;
+      strikes = 0;
+      if (!receiver) state.confirmations = 0;
+    } else if (open) {
+      if (Event* e = events.add(EventKind::window_lifted, d)) {
+        e->strikes = strikes;
+        e->fingerprint = record.fingerprint;
+      }
     }
     changed = true;
+  }
+  if (cleared && changed) {
+    if (Event* e = events.add(EventKind::windows_cleared, Direction::none)) e->strikes = forgotten;
   }
   if (state.idle(now.at)) shard.erase(entry);
   return changed;

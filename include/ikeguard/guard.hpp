@@ -248,7 +248,7 @@ class IKEGUARD_API NegotiationGuard {
   };
   // Each entry keeps its peer's address beside it (cold: decisions never read it), for
   // list_peers() and the events of evictions.
-  using Table = detail::PeerTable<detail::PeerState, ShardClock, ShardLocked, PeerKey>;
+  using Table = detail::PeerTable<detail::PeerState, ShardClock, ShardLocked, detail::Aside>;
   using Shard = Table::Shard;
   struct PrivateTag {};
 
@@ -267,11 +267,14 @@ class IKEGUARD_API NegotiationGuard {
   template <bool Inbound>
   bool answer_without_lock(Shard& shard, std::uint64_t hash, const Fingerprint& fingerprint,
                            const detail::Now& now, Decision& decision) noexcept;
-  detail::PeerState& insert(Shard& shard, std::uint64_t hash, const PeerKey& peer,
-                            const detail::Now& now, detail::EventBatch& events) noexcept;
-  ErrorOutcome hold_for_retry(Shard& shard, detail::PeerState& state, bool awaiting_confirmation,
+  Table::Entry& insert(Shard& shard, std::uint64_t hash, const PeerKey& peer,
+                       const detail::Now& now, detail::EventBatch& events) noexcept;
+  static void note_failure(Shard& shard, const Table::Entry& entry, Direction direction,
+                           detail::Stamp at) noexcept;
+  static detail::Stamp failed(Shard& shard, const Table::Entry& entry, Direction direction) noexcept;
+  ErrorOutcome hold_for_retry(Shard& shard, Table::Entry& entry, bool awaiting_confirmation,
                               const detail::Now& now, detail::EventBatch& events) noexcept;
-  ErrorOutcome honour_configuration_error(Shard& shard, detail::PeerState& state,
+  ErrorOutcome honour_configuration_error(Shard& shard, Table::Entry& entry,
                                           const detail::Now& now, detail::EventBatch& events) noexcept;
   void report_unsolicited(detail::EventBatch& events, const detail::Now& now) noexcept;
   static Tombstone* tombstone_of(Shard& shard, std::uint64_t hash) noexcept;

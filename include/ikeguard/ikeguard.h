@@ -151,8 +151,9 @@ typedef struct ikeguard_policy {
   uint32_t notify_override_count;
   uint32_t reserved2;  ///< 0
   ikeguard_notify_override notify_overrides[IKEGUARD_MAX_NOTIFY_OVERRIDES];
-  /// 1: keep each tracked peer's address (24 bytes a slot), so ikeguard_list_peers() and
-  /// eviction events name it; 0: about 35 bytes less per peer, no addresses. 1 (since 0.3).
+  /// 1: keep each tracked peer's address and failure times (32 bytes a slot), so
+  /// ikeguard_list_peers() and eviction events name it (Policy::keep_addresses); 0: 46 bytes
+  /// less per peer at 7/8 full, no addresses. 1 (since 0.3).
   uint32_t keep_addresses;
   uint32_t reserved3;  ///< 0
 } ikeguard_policy;

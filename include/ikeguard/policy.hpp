@@ -37,9 +37,12 @@ struct Policy {
   Duration forgive_after = std::chrono::hours(24);
   /// Peers tracked at most; the table is allocated once for this many.
   std::size_t max_peers = 65536;
-  /// Keep each tracked peer's address beside its entry (24 bytes a slot, which decisions never
-  /// read), so that list_peers() and eviction events can name it. Off: 41 bytes per entry
-  /// instead of 71 (at 7/8 full: 47 bytes per peer instead of 82); listed peers and evicted entries then have no address (Family::none).
+  /// Keep each tracked peer's address, and when each direction last failed, beside its entry
+  /// (32 bytes a slot, which decisions never read), so that list_peers() and eviction events
+  /// name the peer, and a cluster's lifts and successes are ordered per direction (apply()).
+  /// Off: 41 bytes per entry instead of 81 (at 7/8 full, 47 bytes per peer instead of 93);
+  /// listed and evicted peers have no address, and a cluster's lifts compare against the
+  /// entry's last failure in either direction.
   bool keep_addresses = true;
   /// How each notify type is treated; the defaults, plus any overrides the daemon sets.
   NotifyTable notify_classes{};

@@ -123,6 +123,25 @@ def write_snapshot_seeds(out):
     write(out, b"\0" + sealed_snapshot([])[:40])
 
 
+def cluster_body(kind, direction, node, sequence, strikes=1, remaining=30_000, hold=0,
+                 fingerprint=0x42, family=4, address=bytes([198, 51, 100, 7]), port=500, scope=0):
+    """The 64 signed bytes of a cluster record (the format is in include/ikeguard/cluster.hpp)."""
+    return (struct.pack(">BBBBQQBBHI", 1, kind, direction, hold, node, sequence, family, 0, port,
+                        scope) + address.ljust(16, b"\0") +
+            struct.pack(">BBHII", strikes, 2, 14, fingerprint, remaining) + bytes(8))
+
+
+def write_cluster_seeds(out):
+    v6 = bytes.fromhex("20010db8000000000000000000000002")
+    bodies = [cluster_body(1, 2, 5, 1), cluster_body(1, 1, 5, 2, hold=1, strikes=0, remaining=2_000),
+              cluster_body(2, 2, 6, 9), cluster_body(3, 0, 6, 10),
+              cluster_body(1, 2, 7, 3, family=6, address=v6, port=4500, scope=3, strikes=4)]
+    ages = [b"\0\0", b"\x03\xe8", b"\0\0", b"\0\x10", b"\0\0"]
+    write(out, b"\1" + b"".join(age + body for age, body in zip(ages, bodies)))
+    write(out, b"\1" + b"\0\0" + bodies[2] + b"\0\0" + bodies[0])
+    write(out, b"\0" + bodies[0] + bytes(32))
+
+
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
@@ -144,7 +163,8 @@ def main(argv):
     for text in PROPOSAL_TEXTS:
         write(out / "fuzz_proposals", text)
     write_snapshot_seeds(out / "fuzz_restore")
-    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals", "fuzz_restore"):
+    write_cluster_seeds(out / "fuzz_cluster")
+    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals", "fuzz_restore", "fuzz_cluster"):
         count = len(list((out / target).iterdir())) if (out / target).is_dir() else 0
         print(f"{target}: {count} seeds")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the fuzz targets (the wire codec's and restore()'s) and runs each for SECONDS seconds
+# Builds the fuzz targets (the wire codec's, restore()'s and apply()'s) and runs each for SECONDS seconds
 # from seeds made of the captures and of well-formed snapshot records. Prints each target's
 # executed-unit count; exits non-zero if any target crashed.
 #
@@ -21,7 +21,7 @@ case "$seconds" in
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
-targets=(fuzz_ikev2 fuzz_ikev1 fuzz_proposals fuzz_restore)
+targets=(fuzz_ikev2 fuzz_ikev1 fuzz_proposals fuzz_restore fuzz_cluster)
 
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   generator=()

@@ -7,6 +7,7 @@
 #include <ikeguard/decision.hpp>
 #include <ikeguard/detail/stamps.hpp>
 #include <ikeguard/fingerprint.hpp>
+#include <ikeguard/peer_key.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -123,6 +124,15 @@ struct PeerState {
   bool protective(Stamp now) const noexcept { return any_window_open(now) || counted(); }
 };
 static_assert(sizeof(PeerState) == 24, "a 32-byte slot with its hash, two to a cache line");
+
+// What an entry keeps beside it, apart from what decisions read (the table's cold part): the
+// peer's address, and when each direction last failed, which a cluster's lifts and successes
+// are ordered against (guard.hpp, apply). A stamp counts while its direction has a window or
+// strikes: within forgive_after (at most 2^30 ms) of now, so it needs no rebasing.
+struct Aside {
+  PeerKey peer{};
+  Stamp failed[2] = {0, 0};  // sender, receiver
+};
 
 // Eviction order: no open window first, then the fewest strikes, then the window that ends first.
 inline bool evicts_before(const PeerState& a, const PeerState& b, Stamp now) noexcept {

@@ -124,6 +124,8 @@ class PeerTable {
     Cold cold(const Entry* entry) const noexcept {
       return cold_ != nullptr ? cold_[entry - slots_] : Cold{};
     }
+    /// The same, to change; null in a table built without.
+    Cold* cold_at(const Entry* entry) noexcept { return cold_ != nullptr ? &cold_[entry - slots_] : nullptr; }
     /// Calls f(Entry&) for every entry.
     template <class F>
     void for_each(F&& f) noexcept;
