@@ -7,6 +7,7 @@
 #include <ikeguard/events.hpp>
 #include <ikeguard/format.hpp>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <sys/socket.h>
@@ -152,43 +153,55 @@ class JsonLinesSink final : public EventSink {
     }
   }
 
-  /// The line on_event writes for `event`, newline included, appended to `out`;
-  /// `suppressed` > 0 adds that field. For tests and for daemons that write lines themselves.
-  template <class Buffer>
-  void format_line(Buffer& out, const Event& e, std::uint64_t suppressed = 0) const {
-    auto it = fmt::format_to(std::back_inserter(out), R"({{"time_ns":{},"event":"{}","direction":"{}")",
+  /// The line on_event writes for `event`, newline included, appended to `out` (a
+  /// fmt::memory_buffer or basic_memory_buffer); `suppressed` > 0 adds that field. For tests and
+  /// for daemons that write lines themselves.
+  template <std::size_t inline_size>
+  void format_line(fmt::basic_memory_buffer<char, inline_size>& out, const Event& e,
+                   std::uint64_t suppressed = 0) const {
+    // Formats compiled (FMT_COMPILE) and fmt's own iterator over its buffer: no format string
+    // is parsed per event, nothing is copied char by char.
+    auto it = fmt::format_to(fmt::appender(out),
+                             FMT_COMPILE(R"({{"time_ns":{},"event":"{}","direction":"{}")"),
                              e.at.time_since_epoch().count(), name(e.kind), name(e.direction));
     if (e.peer.family() != PeerKey::Family::none) {
       char text[PeerKey::max_text_length];
       const std::string_view peer(text, e.peer.to_chars(text));
-      it = detail::json_escape(fmt::format_to(it, R"(,"peer":")"), peer);
-      it = detail::json_escape(fmt::format_to(it, R"(","address":")"), detail::address_of(peer));
-      it = fmt::format_to(it, R"(","port":{},"scope":{})", e.peer.port(), e.peer.scope());
+      it = detail::json_escape(fmt::format_to(it, FMT_COMPILE(R"(,"peer":")")), peer);
+      it = detail::json_escape(fmt::format_to(it, FMT_COMPILE(R"(","address":")")),
+                               detail::address_of(peer));
+      it = fmt::format_to(it, FMT_COMPILE(R"(","port":{},"scope":{})"), e.peer.port(),
+                          e.peer.scope());
     }
     if (e.has_notice) {
-      it = fmt::format_to(it, R"(,"ike_version":{})", static_cast<unsigned>(e.version));
+      it = fmt::format_to(it, FMT_COMPILE(R"(,"ike_version":{})"),
+                          static_cast<unsigned>(e.version));
       if (const char* type_name = notify_name(e.version, e.notify_type)) {
-        it = fmt::format_to(detail::json_escape(fmt::format_to(it, R"(,"notify":")"), type_name),
-                            "\"");
+        it = detail::json_escape(fmt::format_to(it, FMT_COMPILE(R"(,"notify":")")), type_name);
+        *it++ = '"';
       }
-      it = fmt::format_to(it, R"(,"notify_type":{},"notify_class":"{}")", e.notify_type,
-                          to_string(e.notify_class));
+      it = fmt::format_to(it, FMT_COMPILE(R"(,"notify_type":{},"notify_class":"{}")"),
+                          e.notify_type, to_string(e.notify_class));
     }
-    it = fmt::format_to(it, R"(,"strikes":{})", e.strikes);
-    if (e.fingerprint != 0) it = fmt::format_to(it, R"(,"fingerprint":"{:08x}")", e.fingerprint);
-    it = fmt::format_to(
-        it, R"(,"until_ns":{},"remaining_ms":{},"count":{})", e.until.time_since_epoch().count(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(e.remaining).count(), e.count);
-    if (e.node != 0) it = fmt::format_to(it, R"(,"node":{})", e.node);
+    it = fmt::format_to(it, FMT_COMPILE(R"(,"strikes":{})"), e.strikes);
+    if (e.fingerprint != 0) {
+      it = fmt::format_to(it, FMT_COMPILE(R"(,"fingerprint":"{:08x}")"), e.fingerprint);
+    }
+    it = fmt::format_to(it, FMT_COMPILE(R"(,"until_ns":{},"remaining_ms":{},"count":{})"),
+                        e.until.time_since_epoch().count(),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(e.remaining).count(),
+                        e.count);
+    if (e.node != 0) it = fmt::format_to(it, FMT_COMPILE(R"(,"node":{})"), e.node);
     if (e.kind == EventKind::retry_later_set) {
-      it = fmt::format_to(it, R"(,"awaiting_confirmation":{})", e.awaiting_confirmation);
+      it = fmt::format_to(it, FMT_COMPILE(R"(,"awaiting_confirmation":{})"),
+                          e.awaiting_confirmation);
     }
-    if (suppressed != 0) it = fmt::format_to(it, R"(,"suppressed":{})", suppressed);
+    if (suppressed != 0) it = fmt::format_to(it, FMT_COMPILE(R"(,"suppressed":{})"), suppressed);
     if (has_source_) {
-      it = fmt::format_to(it, R"(,"source":"{}")",
+      it = fmt::format_to(it, FMT_COMPILE(R"(,"source":"{}")"),
                           std::string_view(source_.data(), source_length_));
     }
-    fmt::format_to(it, "}}\n");
+    fmt::format_to(it, FMT_COMPILE("}}\n"));
   }
 
   /// Lines written whole.
