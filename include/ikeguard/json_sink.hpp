@@ -99,7 +99,8 @@ inline bool write_all(int fd, bool socket, const char* data, std::size_t size) n
 ///
 /// - One write(2) per line, and every line is shorter than PIPE_BUF: lines written at once by
 ///   several threads, or several processes on one O_APPEND file or pipe, never interleave.
-///   A short write (a full disk, a signal) is continued; EINTR is retried.
+///   A short write (a disk filling up, a signal mid-write to a file) is continued by a second
+///   write, the only case where a line takes two; EINTR is retried.
 /// - Allocates nothing, at construction or per event: each line is formatted into a buffer on
 ///   the stack that holds the longest line there can be (max_line_length).
 /// - Never throws (on_event is noexcept): a failed write is counted in write_errors() and the
