@@ -6,6 +6,11 @@
 #include "support.hpp"
 
 #include <ikeguard/ikeguard.h>
+#include <ikeguard/json_sink.hpp>
+#include <ikeguard/prometheus.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -450,4 +455,66 @@ TEST_CASE("create_in refuses a buffer smaller than estimate_size, writing nothin
   CHECK(NegotiationGuard::estimate_size(policy) == 0);
   CHECK(NegotiationGuard::create_in(arena.data(), need, policy, clock, transport).error() ==
         Errc::invalid_max_peers);
+}
+
+TEST_CASE("the JSON-lines sink allocates nothing per event written or dropped") {
+  WARN(what_is_counted());
+  const int fd = ::open("/dev/null", O_WRONLY);
+  REQUIRE(fd >= 0);
+  JsonLinesOptions options;
+  options.lines_per_second = 4;  // about 8 of each kind a second arrive: half are dropped
+  options.source = "vpn \"east\"\n";  // escaped at construction
+  // Every kind, every field that can be present, an IPv6 peer with a scope.
+  std::array<Event, event_kinds> events{};
+  for (unsigned k = 0; k < event_kinds; ++k) {
+    Event& e = events[k];
+    e.kind = static_cast<EventKind>(k);
+    e.direction = k % 2 ? Direction::sender : Direction::receiver;
+    e.has_notice = true;
+    e.awaiting_confirmation = true;
+    e.notify_type = notify_v2::no_proposal_chosen;
+    e.strikes = 3;
+    e.fingerprint = 0xdeadbeef;
+    e.peer = PeerKey::ipv6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7}, 4500, 9);
+    e.remaining = std::chrono::seconds(30);
+    e.count = 2;
+    e.node = 5;
+  }
+  {
+    JsonLinesSink sink(fd, options);
+    const Allocations before = allocations_so_far();
+    for (int i = 0; i < 2000; ++i) {
+      Event e = events[static_cast<std::size_t>(i) % event_kinds];
+      e.at = TimePoint(std::chrono::milliseconds(i * 10));  // 100 a second, of 12 kinds
+      e.until = e.at + e.remaining;
+      sink.on_event(e);
+    }
+    const Allocations after = allocations_so_far();
+    INFO(what_is_counted());
+    CHECK(after.news - before.news == 0);
+    CHECK(after.mallocs - before.mallocs == 0);
+    CHECK(sink.lines_written() > 0);
+    CHECK(sink.lines_dropped() > 0);
+    CHECK(sink.lines_written() + sink.lines_dropped() == 2000);
+    CHECK(sink.write_errors() == 0);
+  }
+  ::close(fd);
+}
+
+TEST_CASE("the Prometheus text allocates nothing in C++ or in C") {
+  WARN(what_is_counted());
+  Stats stats;
+  stats.notices_sent = 12345;
+  ikeguard_stats c_stats = IKEGUARD_STATS_INIT;
+  c_stats.notices_sent = 12345;
+  static char text[IKEGUARD_PROMETHEUS_MAX_BYTES];
+  const Allocations before = allocations_so_far();
+  const std::size_t needed = write_prometheus(stats, text, sizeof text);
+  const int c_needed = ikeguard_stats_prometheus(&c_stats, text, sizeof text);
+  const Allocations after = allocations_so_far();
+  INFO(what_is_counted());
+  CHECK(after.news - before.news == 0);
+  CHECK(after.mallocs - before.mallocs == 0);
+  CHECK(needed > 0);
+  CHECK(static_cast<std::size_t>(c_needed) == needed);
 }

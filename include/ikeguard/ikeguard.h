@@ -397,6 +397,22 @@ static inline void ikeguard_stats_init(ikeguard_stats* stats) {
 /// IKEGUARD_STRUCT_SIZE_MAX (nothing written).
 IKEGUARD_API int ikeguard_get_stats(const ikeguard_handle* guard, ikeguard_stats* stats);
 
+/// Writes *stats in the Prometheus text exposition format (docs/operating.md) into out, as
+/// snprintf does: returns the length of the text (without the terminating NUL), and writes the
+/// whole text and a NUL only when that length is less than `size`; otherwise it writes only a
+/// NUL at out[0] (when size > 0), never a cut text. Call it with out NULL and size 0 to learn
+/// the size, or give IKEGUARD_PROMETHEUS_MAX_BYTES. One metric per counter that ends inside
+/// stats->struct_size (a program built with an older header exports the counters it knows);
+/// counters are ikeguard_<name>_total (counter), gauges ikeguard_<name> (gauge), with
+/// counters.h's help text. Allocates nothing, takes no lock.
+/// ikeguard_error_invalid_argument for a NULL stats, a NULL out with a non-zero size, or a
+/// struct_size below 8 or above IKEGUARD_STRUCT_SIZE_MAX (nothing written).
+IKEGUARD_API int ikeguard_stats_prometheus(const ikeguard_stats* stats, char* out, size_t size);
+
+/// A buffer this large holds what ikeguard_stats_prometheus() writes, whatever the values,
+/// its NUL included (checked by the library's build against the text's exact bound).
+#define IKEGUARD_PROMETHEUS_MAX_BYTES 8192
+
 // --- Surviving a restart ------------------------------------------------------------------
 
 /// Bytes of the daemon's secret that authenticates snapshots (libsodium crypto_auth).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The umbrella header: everything a daemon needs from ikeguard. The fmt formatters are apart,
-// in <ikeguard/format.hpp> (CMake target ikeguard::format).
+// The umbrella header: everything a daemon needs from ikeguard. The fmt formatters and the
+// JSON-lines sink are apart, in <ikeguard/format.hpp> and <ikeguard/json_sink.hpp> (CMake
+// target ikeguard::format).
 #pragma once
 
 #include <ikeguard/clock.hpp>
@@ -11,6 +12,7 @@
 #include <ikeguard/notify.hpp>
 #include <ikeguard/peer_key.hpp>
 #include <ikeguard/policy.hpp>
+#include <ikeguard/prometheus.hpp>
 #include <ikeguard/snapshot.hpp>
 #include <ikeguard/transport.hpp>
 #include <ikeguard/version.hpp>

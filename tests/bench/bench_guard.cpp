@@ -4,8 +4,11 @@
 // docs/performance.md shows; `ikeguard_bench --smoke` runs everything small and fast (ctest does).
 #include "baseline.hpp"
 
+#include <ikeguard/json_sink.hpp>
+
 #include <benchmark/benchmark.h>
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace ikeguard;
@@ -124,6 +128,84 @@ void chase(benchmark::State& state, std::size_t bytes) {
     benchmark::DoNotOptimize(at);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+// An event with every field a window opening has, for the JSON-lines sink.
+Event sink_event() {
+  Event e;
+  e.kind = EventKind::receiver_window_opened;
+  e.direction = Direction::receiver;
+  e.has_notice = true;
+  e.notify_type = notify_v2::no_proposal_chosen;
+  e.notify_class = NotifyClass::configuration;
+  e.strikes = 1;
+  e.fingerprint = 0x00c0ffee;
+  e.peer = tracked_peer(7);
+  e.at = TimePoint(std::chrono::seconds(100));
+  e.until = e.at + std::chrono::seconds(30);
+  e.remaining = std::chrono::seconds(30);
+  return e;
+}
+
+// A regular file in a temporary directory, made in main(); empty: not run.
+std::string sink_file;
+
+// The destination opened for appending; a file is emptied every 65536 lines, outside the
+// timing, so a long run does not fill the disk.
+int open_sink_destination(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+}
+void empty_now_and_then(benchmark::State& state, int fd, std::uint64_t done) {
+  if ((done & 0xffff) != 0) return;
+  state.PauseTiming();
+  if (::ftruncate(fd, 0) != 0) {
+    // /dev/null cannot be truncated, and need not be.
+  }
+  state.ResumeTiming();
+}
+
+// Formatting and one write(2) per event; `dropped`: every event after the first is over the
+// rate limit (one line a second, all at the same time), so only the limiter runs.
+void json_sink(benchmark::State& state, const std::string& path, bool dropped) {
+  const int fd = open_sink_destination(path);
+  if (fd < 0) {
+    state.SkipWithError("cannot open the destination");
+    return;
+  }
+  JsonLinesOptions options;
+  options.lines_per_second = dropped ? 1 : 0;
+  JsonLinesSink sink(fd, options);
+  const Event e = sink_event();
+  std::uint64_t done = 0;
+  for (auto _ : state) {
+    sink.on_event(e);
+    empty_now_and_then(state, fd, ++done);
+  }
+  if (sink.write_errors() != 0) state.SkipWithError("write errors");
+  state.SetItemsProcessed(state.iterations());
+  ::close(fd);
+}
+
+// The floor under json_sink: the same line, formatted once, written with write(2).
+void bare_write(benchmark::State& state, const std::string& path) {
+  const int fd = open_sink_destination(path);
+  if (fd < 0) {
+    state.SkipWithError("cannot open the destination");
+    return;
+  }
+  JsonLinesSink formatter(-1);
+  fmt::memory_buffer line;
+  formatter.format_line(line, sink_event());
+  std::uint64_t done = 0;
+  for (auto _ : state) {
+    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      state.SkipWithError("write failed");
+      break;
+    }
+    empty_now_and_then(state, fd, ++done);
+  }
+  state.SetItemsProcessed(state.iterations());
+  ::close(fd);
 }
 
 struct Figure {
@@ -268,6 +350,14 @@ int main(int argc, char** argv) {
       else decide(s, *p.baseline, Call::inbound, true, threads_at);
     })->Threads(1)->Threads(2)->UseRealTime();
   }
+  char sink_directory[] = "/tmp/ikeguard_bench_XXXXXX";
+  if (::mkdtemp(sink_directory) != nullptr) sink_file = std::string(sink_directory) + "/events.jsonl";
+  const std::string dev_null = "/dev/null";
+  benchmark::RegisterBenchmark("json_sink/dev_null", [&](benchmark::State& s) { json_sink(s, dev_null, false); });
+  benchmark::RegisterBenchmark("json_sink/file", [&](benchmark::State& s) { json_sink(s, sink_file, false); });
+  benchmark::RegisterBenchmark("json_sink/dropped", [&](benchmark::State& s) { json_sink(s, dev_null, true); });
+  benchmark::RegisterBenchmark("write/dev_null", [&](benchmark::State& s) { bare_write(s, dev_null); });
+  benchmark::RegisterBenchmark("write/file", [&](benchmark::State& s) { bare_write(s, sink_file); });
   population(threads_at);  // built before any timed thread starts
   for (const std::uint32_t n : sizes) population(n);
 
@@ -347,6 +437,29 @@ int main(int argc, char** argv) {
                   static_cast<double>(f.rss_after_construction),
               static_cast<unsigned long long>(f.tracked), static_cast<unsigned long long>(f.evictions),
               static_cast<unsigned long long>(f.notices));
+
+  if (!sink_file.empty()) {
+    ::unlink(sink_file.c_str());
+    ::rmdir(sink_directory);
+  }
+  {
+    JsonLinesSink formatter(-1);
+    fmt::memory_buffer line;
+    formatter.format_line(line, sink_event());
+    std::printf("\nJSON-lines sink, one %zu-byte line per event (a window opened), one thread\n",
+                line.size());
+  }
+  // Real time: a write's cost is partly the kernel's and the disk's, not only this thread's CPU.
+  std::printf("%-22s %12s %9s %22s\n", "destination", "events/s", "ns/event", "x a bare write(2)");
+  for (const auto& [label, sink, bare] :
+       {std::tuple<const char*, const char*, const char*>{"/dev/null", "json_sink/dev_null", "write/dev_null"},
+        {"file (temp dir)", "json_sink/file", "write/file"},
+        {"dropped (rate limit)", "json_sink/dropped", "write/dev_null"}}) {
+    const Figure measured = fig[sink];
+    const Figure w = fig[bare];
+    std::printf("%-22s %12.0f %9.1f %22.2f\n", label, 1e9 / measured.ns, measured.ns,
+                measured.ns / w.ns);
+  }
 
   const Figure t10 = fig["threads/guard/real_time/threads:1"];
   std::printf("\ntargets (%s):\n", smoke ? "not judged in a smoke run" : "this machine");

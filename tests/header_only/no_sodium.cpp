@@ -4,6 +4,8 @@
 #include <ikeguard/format.hpp>
 #include <ikeguard/ikeguard.h>
 #include <ikeguard/ikeguard.hpp>
+#include <ikeguard/json_sink.hpp>
+#include <ikeguard/prometheus.hpp>
 
 #if defined(SODIUM_VERSION_STRING) || defined(sodium_H)
 #error "sodium.h reached a daemon's headers"
