@@ -518,3 +518,371 @@ TEST_CASE("the Prometheus text allocates nothing in C++ or in C") {
   CHECK(needed > 0);
   CHECK(static_cast<std::size_t>(c_needed) == needed);
 }
+
+// ---- With an event sink and a cluster node attached ---------------------------------------------
+// The events, listing and cluster paths allocate nothing either. Each sink below keeps what it
+// receives in fixed arrays, so an allocation counted is the guard's (or the ClusterNode's).
+
+namespace {
+
+// Counts events by kind.
+class CountingSink final : public EventSink {
+ public:
+  void on_event(const Event& event) noexcept override {
+    const auto kind = static_cast<unsigned>(event.kind);
+    ++by_kind[kind < event_kinds ? kind : 0];
+    ++total;
+  }
+  // Every kind a running guard emits: all but snapshot_restored, which only create_restored()
+  // emits (and that allocates the guard by design).
+  bool saw_every_running_kind() const noexcept {
+    for (unsigned kind = 0; kind < event_kinds; ++kind) {
+      if (static_cast<EventKind>(kind) != EventKind::snapshot_restored && by_kind[kind] == 0) return false;
+    }
+    return true;
+  }
+  std::array<long, event_kinds> by_kind{};
+  long total = 0;
+};
+
+using ClusterRecordBytes = std::array<unsigned char, cluster_format::record_size>;
+
+// A cluster daemon's sink: turns each event into a record (ClusterNode::encode) and keeps up to
+// a fixed number of them, as a daemon would queue them for its channel.
+class EncodingSink final : public EventSink {
+ public:
+  explicit EncodingSink(ClusterNode& node) : node_(node) {}
+  void on_event(const Event& event) noexcept override {
+    ++events;
+    ClusterRecordBytes& slot = records[stored < records.size() ? stored : records.size() - 1];
+    if (node_.encode(event, slot.data(), slot.size()) != slot.size()) {
+      ++not_shared;
+    } else if (stored < records.size()) {
+      ++stored;
+    } else {
+      ++overflowed;
+    }
+  }
+  std::array<ClusterRecordBytes, 4096> records{};
+  std::size_t stored = 0;
+  long events = 0, not_shared = 0, overflowed = 0;
+
+ private:
+  ClusterNode& node_;
+};
+
+ClusterKey test_cluster_key() {
+  ClusterKey key;
+  for (std::size_t i = 0; i < key.bytes.size(); ++i) key.bytes[i] = static_cast<unsigned char>(0x30 + i);
+  return key;
+}
+
+// A run of the calls that emit every kind of event a running guard has: rejections (sent and
+// suppressed notices, receiver windows), errors of every class and origin (sender windows,
+// retry_later, unsolicited), lifts by a changed configuration in both directions, lapses,
+// forgiven strikes, successes, and evictions from a full table of `capacity`. Returns how many
+// rounds ended as expected for the repeat offender (see the long run above).
+std::uint64_t emit_every_kind(NegotiationGuard& guard, ManualClock& clock,
+                              const std::array<PeerKey, peer_count>& peers, std::uint32_t rounds,
+                              const Policy& policy) noexcept {
+  const PeerKey offender = PeerKey::ipv4({192, 0, 2, 66});
+  const Notice npc = make_notice(IkeVersion::v2, notify_v2::no_proposal_chosen, 0);
+  unsigned char configuration[16] = {'a', 'e', 's', '1', '2', '8'};
+  std::uint64_t offender_as_expected = 0;
+  for (std::uint32_t i = 0; i < rounds; ++i) {
+    const PeerKey& p = peers[(i * 7) % peer_count];
+    configuration[8] = static_cast<unsigned char>(i % 3);  // three configurations: lifts
+    const Fingerprint fp = guard.fingerprint(configuration, sizeof configuration);
+    guard.on_outbound_proposal(p, fp);
+    guard.on_inbound_error(p, every_class[i % every_class.size()],
+                           every_origin[(i / every_class.size()) % every_origin.size()]);
+    guard.on_inbound_proposal(p, fp);
+    guard.on_local_rejection(p, every_class[(i * 5) % every_class.size()], fp);
+    guard.on_local_rejection(p, every_class[(i * 5) % every_class.size()], fp);
+    if (i % 13 == 0) guard.on_established(p);
+    if (i % 500 == 0) {
+      // Opened, lapsed, escalated, then forgiven after forgive_after without a failure.
+      const ErrorOutcome first = guard.on_inbound_error(offender, npc, Origin::authenticated);
+      clock.set(first.until);
+      guard.on_outbound_proposal(offender);
+      const ErrorOutcome second = guard.on_inbound_error(offender, npc, Origin::authenticated);
+      clock.set(second.until + policy.forgive_after + std::chrono::seconds(1));
+      const ErrorOutcome forgiven = guard.on_inbound_error(offender, npc, Origin::authenticated);
+      if (first.action == ErrorAction::hold && second.strikes == first.strikes + 1 &&
+          forgiven.strikes == 1) {
+        ++offender_as_expected;
+      }
+    }
+    clock.advance(std::chrono::milliseconds(250 + i % 700));  // windows open and end
+  }
+  return offender_as_expected;
+}
+
+}  // namespace
+
+TEST_CASE("with an event sink attached, no call that emits events allocates") {
+  WARN(what_is_counted());
+  ManualClock clock;
+  CountingTransport transport;
+  CountingSink sink;
+  Policy policy;
+  policy.max_peers = capacity;
+  policy.forgive_after = std::chrono::minutes(30);
+  REQUIRE(policy.notify_classes.set(IkeVersion::v2, vendor_type, NotifyClass::retry_later));
+  GuardExtras extras;
+  extras.events = &sink;
+  auto created = NegotiationGuard::create(policy, clock, transport, extras);
+  REQUIRE(created.ok());
+  NegotiationGuard& guard = **created;
+  const std::array<PeerKey, peer_count> peers = make_peers();
+  constexpr std::uint32_t rounds = 20000;
+
+  const Allocations before = allocations_so_far();
+  const std::uint64_t offender_as_expected = emit_every_kind(guard, clock, peers, rounds, policy);
+  const Stats stats = guard.stats();
+  const Allocations after = allocations_so_far();
+
+  INFO(what_is_counted());
+  CHECK(after.news - before.news == 0);
+  CHECK(after.mallocs - before.mallocs == 0);
+  // The run emitted what it was meant to.
+  CHECK(offender_as_expected == (rounds + 499) / 500);
+  CHECK(sink.saw_every_running_kind());
+  CHECK(sink.by_kind[static_cast<unsigned>(EventKind::notice_sent)] ==
+        static_cast<long>(stats.notices_sent));
+  CHECK(stats.evictions > 0);
+  CHECK(transport.sent == static_cast<long>(stats.notices_sent));
+}
+
+TEST_CASE("list_peers into the caller's buffer allocates nothing") {
+  WARN(what_is_counted());
+  ManualClock clock;
+  CountingTransport transport;
+  CountingSink sink;
+  Policy policy;
+  policy.max_peers = 4096;  // a table of several shards, listed in several pages
+  GuardExtras extras;
+  extras.events = &sink;
+  auto created = NegotiationGuard::create(policy, clock, transport, extras);
+  REQUIRE(created.ok());
+  NegotiationGuard& guard = **created;
+  const Notice npc = make_notice(IkeVersion::v2, notify_v2::no_proposal_chosen, 0);
+  // Receiver windows, sender windows, and entries that only remember a proposal sent.
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    const PeerKey p = PeerKey::ipv4({10, 2, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)});
+    if (i % 3 == 0) guard.on_local_rejection(p, npc);
+    else if (i % 3 == 1) guard.on_inbound_error(p, npc, Origin::authenticated);
+    else guard.on_outbound_proposal(p, Fingerprint::from_value(0x1000 + i));
+  }
+  // The smallest buffer that always lists a shard: a listing takes several pages.
+  std::vector<HeldPeer> buffer(guard.list_capacity());
+  const Stats stats = guard.stats();
+
+  std::size_t listed_held = 0, listed_all = 0, pages = 0, refused = 0;
+  bool complete_held = false, complete_all = false;
+  const Allocations before = allocations_so_far();
+  for (int pass = 0; pass < 100; ++pass) {
+    for (const bool held_only : {true, false}) {
+      PeerCursor cursor;
+      std::size_t listed = 0;
+      bool complete = false;
+      while (!complete) {
+        const Result<PeerPage> page = guard.list_peers(buffer.data(), buffer.size(), cursor, held_only);
+        if (!page.ok()) break;
+        listed += page.value().count;
+        cursor = page.value().next;
+        complete = page.value().complete;
+        ++pages;
+      }
+      if (pass == 0) {
+        (held_only ? listed_held : listed_all) = listed;
+        (held_only ? complete_held : complete_all) = complete;
+      }
+    }
+    if (guard.list_peers(nullptr, buffer.size()).error() == Errc::invalid_argument) ++refused;
+    if (guard.list_peers(buffer.data(), 0).error() == Errc::buffer_too_small) ++refused;
+  }
+  const Allocations after = allocations_so_far();
+
+  INFO(what_is_counted());
+  CHECK(after.news - before.news == 0);
+  CHECK(after.mallocs - before.mallocs == 0);
+  CHECK(complete_held);
+  CHECK(complete_all);
+  CHECK(listed_held > 0);
+  CHECK(listed_all > listed_held);  // the remembered proposals have no window
+  CHECK(listed_all <= stats.peers_tracked);
+  CHECK(pages > 400);  // more than one page per listing
+  CHECK(refused == 200);
+}
+
+TEST_CASE("ClusterNode::encode and apply, of records accepted and refused, allocate nothing") {
+  WARN(what_is_counted());
+  const ClusterKey key = test_cluster_key();
+  Policy policy;
+  policy.max_peers = capacity;
+  policy.forgive_after = std::chrono::minutes(30);
+  REQUIRE(policy.notify_classes.set(IkeVersion::v2, vendor_type, NotifyClass::retry_later));
+
+  // Node 1 makes records, node 2 applies them; a guard without a node refuses them.
+  auto node_a = std::make_unique<ClusterNode>(1, key, 1);
+  auto node_b = std::make_unique<ClusterNode>(2, key, 1);
+  auto sink_a = std::make_unique<EncodingSink>(*node_a);
+  auto sink_b = std::make_unique<EncodingSink>(*node_b);
+  ManualClock clock_a, clock_b;
+  CountingTransport transport_a, transport_b;
+  GuardExtras extras_a, extras_b;
+  extras_a.events = sink_a.get();
+  extras_a.cluster = node_a.get();
+  extras_b.events = sink_b.get();
+  extras_b.cluster = node_b.get();
+  auto made_a = NegotiationGuard::create(policy, clock_a, transport_a, extras_a);
+  auto made_b = NegotiationGuard::create(policy, clock_b, transport_b, extras_b);
+  auto made_c = NegotiationGuard::create(policy, clock_b, transport_b);
+  REQUIRE(made_a.ok());
+  REQUIRE(made_b.ok());
+  REQUIRE(made_c.ok());
+  NegotiationGuard& a = **made_a;
+  NegotiationGuard& b = **made_b;
+  NegotiationGuard& no_cluster = **made_c;
+  // More origins than node 2 tracks, each with one record made from an event written by hand.
+  std::vector<std::unique_ptr<ClusterNode>> others;
+  for (std::uint64_t id = 100; id < 100 + cluster_format::max_origins; ++id) {
+    others.push_back(std::make_unique<ClusterNode>(id, key, 1));
+  }
+  const std::array<PeerKey, peer_count> peers = make_peers();
+
+  std::size_t a_records = 0;
+  long changed = 0, unchanged = 0, own = 0, other = 0;
+  long truncated = 0, unsupported = 0, unauthenticated = 0, replayed = 0, invalid = 0;
+  long not_configured = 0, too_many_origins = 0, others_accepted = 0;
+  std::size_t foreign_encoded = 0;
+  const Allocations before = allocations_so_far();
+  // Node 1's events, every shared kind among them (windows, retry_later, lifts, successes),
+  // each turned into a record by its sink.
+  emit_every_kind(a, clock_a, peers, 600, policy);
+  a_records = sink_a->stored;
+  for (std::size_t i = 0; i < a_records; ++i) {
+    ClusterRecordBytes record = sink_a->records[i];
+    const auto tally = [&](const Result<Applied>& applied) {
+      if (applied.ok()) {
+        if (applied.value() == Applied::changed) ++changed;
+        else if (applied.value() == Applied::unchanged) ++unchanged;
+        else ++own;
+        return;
+      }
+      switch (applied.error()) {
+        case Errc::cluster_record_truncated: ++truncated; break;
+        case Errc::cluster_record_unsupported_version: ++unsupported; break;
+        case Errc::cluster_record_unauthenticated: ++unauthenticated; break;
+        case Errc::cluster_record_replayed: ++replayed; break;
+        case Errc::invalid_argument: ++invalid; break;
+        case Errc::cluster_not_configured: ++not_configured; break;
+        default: ++other; break;
+      }
+    };
+    // Refused first, each for its own reason, and nothing changes; then applied once (some
+    // after time in transit), then replayed; and ignored by the node that made it.
+    tally(b.apply(record.data(), record.size() - 1));
+    tally(b.apply(nullptr, record.size()));
+    record[80] ^= 1;
+    tally(b.apply(record.data(), record.size()));
+    record[80] ^= 1;
+    record[0] = 2;
+    tally(b.apply(record.data(), record.size()));
+    record[0] = cluster_format::version;
+    tally(no_cluster.apply(record.data(), record.size()));
+    tally(b.apply(record.data(), record.size(), std::chrono::milliseconds(i % 3 == 0 ? 1500 : 0)));
+    tally(b.apply(record.data(), record.size()));
+    tally(a.apply(record.data(), record.size()));
+    clock_b.advance(std::chrono::milliseconds(300));
+  }
+  // Records from more origins than node 2 remembers: the last is refused.
+  Event event;
+  event.kind = EventKind::receiver_window_opened;
+  event.direction = Direction::receiver;
+  event.strikes = 1;
+  event.remaining = std::chrono::seconds(30);
+  ClusterRecordBytes record{};
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    event.peer = peers[i];
+    if (others[i]->encode(event, record.data(), record.size()) == record.size()) ++foreign_encoded;
+    const Result<Applied> applied = b.apply(record.data(), record.size());
+    if (applied.ok()) ++others_accepted;
+    else if (applied.error() == Errc::cluster_too_many_origins) ++too_many_origins;
+  }
+  const Stats stats_b = b.stats();
+  const Allocations after = allocations_so_far();
+
+  INFO(what_is_counted());
+  CHECK(after.news - before.news == 0);
+  CHECK(after.mallocs - before.mallocs == 0);
+  // The run went where it was meant to.
+  const auto n = static_cast<long>(a_records);
+  CHECK(sink_a->overflowed == 0);
+  CHECK(a_records > 100);
+  CHECK(sink_a->not_shared > 0);  // notices, lapses, evictions, unsolicited: not shared
+  CHECK(changed > 0);
+  CHECK(changed + unchanged == n);
+  CHECK(own == n);
+  CHECK(other == 0);
+  CHECK(truncated == n);
+  CHECK(invalid == n);
+  CHECK(unauthenticated == n);
+  CHECK(unsupported == n);
+  CHECK(not_configured == n);
+  CHECK(replayed == n);
+  CHECK(sink_b->events > 0);
+  CHECK(sink_b->stored == 0);  // events a record made are never encoded again
+  CHECK(foreign_encoded == others.size());
+  // Node 2 remembers node 1 and max_origins - 1 others.
+  CHECK(others_accepted == static_cast<long>(cluster_format::max_origins) - 1);
+  CHECK(too_many_origins == 1);
+  CHECK(stats_b.records_applied == static_cast<std::uint64_t>(n + others_accepted));
+}
+
+TEST_CASE("a guard built in the caller's memory with an event sink never allocates") {
+  WARN(what_is_counted());
+  ManualClock clock;
+  CountingTransport transport;
+  CountingSink sink;
+  Policy policy;
+  policy.max_peers = capacity;
+  policy.forgive_after = std::chrono::minutes(30);
+  REQUIRE(policy.notify_classes.set(IkeVersion::v2, vendor_type, NotifyClass::retry_later));
+  GuardExtras extras;
+  extras.events = &sink;
+  // Everything the run needs, prepared before counting starts.
+  const std::size_t need = NegotiationGuard::estimate_size(policy);
+  std::vector<unsigned char> arena(need + 1);  // +1: create_in aligns within an odd start
+  std::vector<HeldPeer> listing(capacity);
+  const std::array<PeerKey, peer_count> peers = make_peers();
+  (void)NegotiationGuard::estimate_size(policy);  // the first call's one-time work, if any
+
+  std::uint64_t created_ok = 0, offender_as_expected = 0;
+  std::size_t listed = 0;
+  Stats stats{};
+  const Allocations before = allocations_so_far();
+  auto created = NegotiationGuard::create_in(arena.data() + 1, need, policy, clock, transport, extras);
+  if (created.ok()) {
+    ++created_ok;
+    NegotiationGuard& guard = *created.value();
+    offender_as_expected = emit_every_kind(guard, clock, peers, 5000, policy);
+    const Result<PeerPage> page = guard.list_peers(listing.data(), listing.size(), {}, false);
+    if (page.ok()) listed = page.value().count;
+    stats = guard.stats();
+    std::destroy_at(&guard);
+  }
+  const Allocations after = allocations_so_far();
+
+  INFO(what_is_counted());
+  CHECK(after.news == before.news);
+  CHECK(after.mallocs == before.mallocs);
+  CHECK(created_ok == 1);
+  CHECK(offender_as_expected == 10);
+  CHECK(sink.saw_every_running_kind());
+  CHECK(listed > 0);
+  CHECK(stats.evictions > 0);
+  CHECK(sink.by_kind[static_cast<unsigned>(EventKind::notice_sent)] ==
+        static_cast<long>(stats.notices_sent));
+}
