@@ -187,6 +187,8 @@ TEST_CASE("forgiveness is noticed lazily, by the next call about the peer") {
   CHECK(f.sink.events[0].until == at(60s));
   CHECK(f.sink.events[1].strikes == 1);
   CHECK(f.sink.events[1].at == at(2h));
+  CHECK(f.sink.events[1].until == at(1h));  // when they were due: forgive_after after the error
+  CHECK(f.sink.events[1].remaining == Duration::zero());
 }
 
 TEST_CASE("unsolicited errors: at most one event a second, counting the ones it stands for") {

@@ -351,3 +351,41 @@ TEST_CASE("lines from many threads on an O_APPEND file never interleave") {
   for (int t = 0; t < threads; ++t) CHECK(seen[t] == per_thread);
   CHECK(sink.lines_written() == threads * per_thread);
 }
+
+TEST_CASE("a guard's own events, through the JSON sink and the log formatter, end to end") {
+  Pipe pipe;
+  JsonLinesSink json(pipe.write_end);
+  struct Both final : EventSink {
+    explicit Both(EventSink& next) : next_(next) {}
+    void on_event(const Event& event) noexcept override {
+      log.push_back(fmt::format("{}", event));
+      next_.on_event(event);
+    }
+    EventSink& next_;
+    std::vector<std::string> log;
+  } sink(json);
+  ManualClock clock(at(100s));
+  RecordingTransport transport;
+  GuardExtras extras;
+  extras.events = &sink;
+  auto made = NegotiationGuard::create(exact_policy(), clock, transport, extras);
+  REQUIRE(made.ok());
+  NegotiationGuard& guard = *made.value();
+  const PeerKey alice = peer("198.51.100.7");
+  guard.on_local_rejection(alice, notice(notify_v2::no_proposal_chosen));
+  clock.set(at(101s));
+  guard.on_local_rejection(alice, notice(notify_v2::no_proposal_chosen));
+  guard.on_established(alice);
+  CHECK(sink.log == std::vector<std::string>{
+                        "ikeguard: 198.51.100.7:500 receiver window opened for 30s (strikes 1, NO_PROPOSAL_CHOSEN)",
+                        "ikeguard: 198.51.100.7:500 notice sent NO_PROPOSAL_CHOSEN",
+                        "ikeguard: 198.51.100.7:500 notice suppressed NO_PROPOSAL_CHOSEN (first in window, until t=130.000s)",
+                        "ikeguard: 198.51.100.7:500 windows cleared (negotiation established)"});
+  const std::vector<std::string> lines = pipe.lines();
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].find(R"("event":"receiver_window_opened")") != std::string::npos);
+  CHECK(lines[0].find(R"("peer":"198.51.100.7:500")") != std::string::npos);
+  CHECK(lines[0].find(R"("remaining_ms":30000)") != std::string::npos);
+  CHECK(lines[2].find(R"("event":"notice_suppressed")") != std::string::npos);
+  CHECK(lines[3].find(R"("event":"windows_cleared")") != std::string::npos);
+}

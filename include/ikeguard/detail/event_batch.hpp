@@ -90,7 +90,9 @@ class EventBatch {
       if (e != nullptr) e->remaining = Duration::zero();
     }
     if (before.counted() && !state.counted()) {
-      if (Event* e = add(EventKind::strikes_forgiven, Direction::none)) e->strikes = before.total_strikes();
+      // until: when they were due to be forgiven, forgive_after after the last failure.
+      window(add(EventKind::strikes_forgiven, Direction::none),
+             stamp(now_.ms + ahead(before.last_failure, now_.at) + forgive_ms), before.total_strikes(), 0);
     }
     return true;
   }
