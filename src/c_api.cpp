@@ -543,7 +543,7 @@ IKEGUARD_API int ikeguard_cluster_record_origin(const void* record, size_t size,
   if (node == nullptr || sequence == nullptr) return code(Errc::invalid_argument);
   *node = 0;
   *sequence = 0;
-  const auto origin = ikeguard::ClusterNode::origin_of(record, size);
+  const auto origin = ikeguard::ClusterNode::view(record, size);
   if (!origin) return code(origin.error());
   *node = origin.value().node;
   *sequence = origin.value().sequence;

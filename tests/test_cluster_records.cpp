@@ -264,10 +264,15 @@ TEST_CASE("reordering within the replay window is accepted once; older records a
   CHECK(apply_to(b, records[1099 - 1024]).error() == Errc::cluster_record_replayed);
   CHECK(apply_to(b, records[0]).error() == Errc::cluster_record_replayed);
   CHECK(apply_to(b, records[1000]).ok());
-  auto origin = ClusterNode::origin_of(records[1000].data(), records[1000].size());
+  auto origin = ClusterNode::view(records[1000].data(), records[1000].size());
   REQUIRE(origin.ok());
   CHECK(origin.value().node == 1);
   CHECK(origin.value().sequence == 1001);  // numbered from first_sequence 1
+  CHECK(origin.value().kind == RecordKind::window);
+  CHECK(origin.value().direction == Direction::receiver);
+  CHECK(origin.value().peer == nth(1000));
+  CHECK(origin.value().remaining == 30s);
+  CHECK(ClusterNode::view(records[0].data(), 95).error() == Errc::cluster_record_truncated);
 }
 
 TEST_CASE("a node tracks at most max_origins other nodes") {

@@ -17,8 +17,7 @@ namespace ikeguard_cluster {
 
 using Record = std::array<unsigned char, ikeguard::cluster_format::record_size>;
 
-/// What a record says, as far as the channel cares.
-enum class RecordKind : std::uint8_t { window = 1, lifted = 2, cleared = 3 };
+using ikeguard::RecordKind;
 
 /// Which of the peer's entries a record replaces in the store: a window or its lift replaces
 /// that direction's; a clear (both directions) has its own.
@@ -28,7 +27,7 @@ struct RecordFields {
   RecordKind kind = RecordKind::window;
   Slot slot = Slot::both;
   ikeguard::PeerKey peer{};
-  /// Milliseconds the window still had to run when the record was made (0 for a tombstone).
+  /// What the window still had to run when the record was made (0 for a tombstone).
   std::chrono::milliseconds remaining{0};
 };
 
@@ -44,35 +43,16 @@ inline void write_be32(unsigned char* p, std::uint32_t value) noexcept {
   p[3] = static_cast<unsigned char>(value);
 }
 
-/// Reads the fields at the offsets cluster.hpp documents; false for a kind, direction or family
-/// the format does not define.
+/// The fields as ClusterNode::view() reads them (unauthenticated); false for a record it refuses.
 inline bool read_fields(const Record& record, RecordFields& out) noexcept {
-  const unsigned char kind = record[1];
-  const unsigned char direction = record[2];
-  if (kind < 1 || kind > 3) return false;
-  out.kind = static_cast<RecordKind>(kind);
-  if (out.kind == RecordKind::cleared) {
-    out.slot = Slot::both;
-  } else if (direction == 1 || direction == 2) {
-    out.slot = static_cast<Slot>(direction);
-  } else {
-    return false;
-  }
-  const unsigned char* peer = record.data() + 20;
-  const auto port = static_cast<std::uint16_t>((peer[2] << 8) | peer[3]);
-  const std::uint32_t scope = read_be32(peer + 4);
-  const unsigned char* address = peer + 8;
-  if (peer[0] == 4) {
-    out.peer = ikeguard::PeerKey::ipv4({address[0], address[1], address[2], address[3]}, port,
-                                       scope);
-  } else if (peer[0] == 6) {
-    std::array<std::uint8_t, 16> bytes{};
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = address[i];
-    out.peer = ikeguard::PeerKey::ipv6(bytes, port, scope);
-  } else {
-    return false;
-  }
-  out.remaining = std::chrono::milliseconds(read_be32(record.data() + 52));
+  const auto view = ikeguard::ClusterNode::view(record.data(), record.size());
+  if (!view) return false;
+  out.kind = view->kind;
+  out.slot = view->kind == RecordKind::cleared              ? Slot::both
+             : view->direction == ikeguard::Direction::sender ? Slot::sender
+                                                              : Slot::receiver;
+  out.peer = view->peer;
+  out.remaining = std::chrono::duration_cast<std::chrono::milliseconds>(view->remaining);
   return true;
 }
 

@@ -342,7 +342,7 @@ bool read_store(const ChannelConfig& config, std::vector<StoredRecord>& out) {
       if (value->type != REDIS_REPLY_STRING) continue;  // gone since SCAN
       StoredRecord stored;
       stored.bytes.assign(value->str, value->len);
-      const auto origin = ikeguard::ClusterNode::origin_of(stored.bytes.data(), stored.bytes.size());
+      const auto origin = ikeguard::ClusterNode::view(stored.bytes.data(), stored.bytes.size());
       if (origin) {
         stored.node = origin->node;
         stored.sequence = origin->sequence;

@@ -75,13 +75,23 @@ IKEGUARD_INLINE std::size_t ClusterNode::encode(const Event& event, void* out,
   return cluster_format::record_size;
 }
 
-IKEGUARD_INLINE Result<ClusterNode::Origin> ClusterNode::origin_of(const void* record,
-                                                                   std::size_t size) noexcept {
+IKEGUARD_INLINE Result<RecordView> ClusterNode::view(const void* record, std::size_t size) noexcept {
   if (record == nullptr) return Errc::invalid_argument;
   const auto* p = static_cast<const std::uint8_t*>(record);
-  if (size >= 1 && p[0] != cluster_format::version) return Errc::cluster_record_unsupported_version;
+  if (size == 0) return Errc::cluster_record_truncated;
+  if (p[0] != cluster_format::version) return Errc::cluster_record_unsupported_version;
   if (size != cluster_format::record_size) return Errc::cluster_record_truncated;
-  return Origin{detail::load_u64(p + 4), detail::load_u64(p + 12)};
+  detail::ClusterRecord r;
+  if (!detail::decode(p, r)) return Errc::cluster_record_malformed;
+  RecordView view;
+  view.node = r.node;
+  view.sequence = r.sequence;
+  view.kind = r.kind;
+  view.direction = r.direction;
+  view.retry = r.retry;
+  view.peer = r.peer;
+  if (r.kind == RecordKind::window) view.remaining = std::chrono::milliseconds(r.remaining_ms);
+  return view;
 }
 
 namespace detail {

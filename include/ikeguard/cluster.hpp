@@ -45,6 +45,23 @@ constexpr std::size_t max_origins = 64;
 constexpr std::uint64_t replay_window = 1024;
 }  // namespace cluster_format
 
+/// What a record says of a window: it opened (or was extended), it was lifted, or a success
+/// cleared both directions.
+enum class RecordKind : std::uint8_t { window = 1, lifted = 2, cleared = 3 };
+
+/// A record's fields, read without authenticating them (ClusterNode::view): for a channel to
+/// file, order or expire records; the guard authenticates each one it applies.
+struct RecordView {
+  std::uint64_t node = 0;
+  std::uint64_t sequence = 0;
+  RecordKind kind = RecordKind::window;
+  Direction direction = Direction::none;  ///< none for cleared
+  bool retry = false;                     ///< a sender window held for retry_later
+  PeerKey peer{};
+  /// What the window still had to run when the record was made; zero for lifted and cleared.
+  Duration remaining{};
+};
+
 /// What NegotiationGuard::apply() did with an authentic record.
 enum class Applied : std::uint8_t {
   changed,    ///< the table changed (a window opened, extended, lifted or cleared)
@@ -78,13 +95,10 @@ class IKEGUARD_API ClusterNode {
   /// `size` is too small. Safe from any thread: each record takes the next sequence number.
   std::size_t encode(const Event& event, void* out, std::size_t size) noexcept;
 
-  /// The origin node and sequence number a record claims, without authenticating it (to
-  /// order a resync's records by sequence before applying them). Errc of a malformed record.
-  struct Origin {
-    std::uint64_t node = 0;
-    std::uint64_t sequence = 0;
-  };
-  static Result<Origin> origin_of(const void* record, std::size_t size) noexcept;
+  /// What a record claims, without authenticating it: its origin and sequence number (to order
+  /// a resync's records before applying them), kind, direction, peer and remaining time (to
+  /// file and expire it). cluster_record_unsupported_version, _truncated or _malformed.
+  static Result<RecordView> view(const void* record, std::size_t size) noexcept;
 
  private:
   friend class NegotiationGuard;

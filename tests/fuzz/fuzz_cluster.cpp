@@ -128,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const Stats before = guard.stats();
     const std::vector<HeldPeer> table_before = table_of(guard);
-    auto origin = ClusterNode::origin_of(record.data(), record_size);
+    auto origin = ClusterNode::view(record.data(), record_size);
     const bool reused = origin.ok() && origins.count({origin.value().node, origin.value().sequence}) != 0;
     const Result<Applied> applied = guard.apply(record.data(), record_size, age);
     const Stats after = guard.stats();

@@ -21,7 +21,7 @@ using wire::detail::store_u16;
 using wire::detail::store_u32;
 using wire::detail::store_u64;
 
-enum class RecordKind : std::uint8_t { window = 1, lifted = 2, cleared = 3 };
+using ikeguard::RecordKind;
 
 struct ClusterRecord {
   RecordKind kind = RecordKind::window;
