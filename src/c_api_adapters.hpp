@@ -108,6 +108,11 @@ inline int to_peer(const sockaddr* address, std::size_t length, std::uint32_t sc
   return IKEGUARD_OK;
 }
 
+/// A time on the guard's clock as C's nanoseconds (an instant before the epoch as 0).
+inline std::uint64_t ns(ikeguard::TimePoint t) noexcept {
+  return static_cast<std::uint64_t>(std::max<Duration::rep>(0, t.time_since_epoch().count()));
+}
+
 /// An event as C sees it.
 inline ikeguard_event to_c(const ikeguard::Event& e) noexcept {
   ikeguard_event out{};
@@ -125,9 +130,6 @@ inline ikeguard_event to_c(const ikeguard::Event& e) noexcept {
   out.port = e.peer.port();
   out.family = static_cast<std::uint8_t>(e.peer.family());
   std::memcpy(out.address, e.peer.address().data(), sizeof out.address);
-  const auto ns = [](ikeguard::TimePoint t) {
-    return static_cast<std::uint64_t>(std::max<Duration::rep>(0, t.time_since_epoch().count()));
-  };
   out.at_ns = ns(e.at);
   out.until_ns = ns(e.until);
   out.remaining_ns = static_cast<std::uint64_t>(std::max<Duration::rep>(0, e.remaining.count()));
@@ -179,9 +181,6 @@ class CEventSink final : public ikeguard::EventSink {
 /// A listed peer as C sees it.
 inline ikeguard_held_peer to_c(const ikeguard::HeldPeer& in) noexcept {
   ikeguard_held_peer out{};
-  const auto ns = [](ikeguard::TimePoint t) {
-    return static_cast<std::uint64_t>(std::max<Duration::rep>(0, t.time_since_epoch().count()));
-  };
   out.sender_until_ns = ns(in.sender_until);
   out.receiver_until_ns = ns(in.receiver_until);
   out.sender_strikes = in.sender_strikes;
