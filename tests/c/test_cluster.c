@@ -174,7 +174,11 @@ int main(void) {
   CHECK_EQ(ikeguard_apply(refused, a.records[0], IKEGUARD_CLUSTER_RECORD_BYTES, 0),
            ikeguard_error_cluster_not_configured);
   ikeguard_destroy(refused);
-  CHECK_EQ(ikeguard_cluster_node_create(&b.cluster, 0, other_key, 1), ikeguard_error_invalid_argument);
+  {
+    ikeguard_cluster_node* unnamed = b.cluster;  // overwritten with NULL on refusal
+    CHECK_EQ(ikeguard_cluster_node_create(&unnamed, 0, other_key, 1), ikeguard_error_invalid_argument);
+    CHECK(unnamed == NULL);
+  }
 
   // A policy may keep no addresses: listed peers then have none; other values are refused.
   {
@@ -199,6 +203,6 @@ int main(void) {
   CHECK(b.cluster == NULL);
 
   node_end(&a);
-  ikeguard_destroy(b.guard);
+  node_end(&b);
   return check_report("c_api.cluster");
 }
