@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <set>
 #include <utility>
@@ -162,7 +163,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // origin's accepted numbers lie further apart than the replay window, which would refuse the
   // older ones seen after the newer.
   for (const auto& [node, sequence] : origins) {
-    const auto newest = origins.lower_bound({node + 1, 0});
+    // The last of this node's numbers (node + 1 would wrap for the largest id).
+    const auto newest = origins.upper_bound({node, std::numeric_limits<std::uint64_t>::max()});
     if (std::prev(newest)->second - sequence >= cluster_format::replay_window) return 0;
   }
   Guarded second(policy, key);

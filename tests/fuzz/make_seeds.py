@@ -135,8 +135,9 @@ def write_cluster_seeds(out):
     v6 = bytes.fromhex("20010db8000000000000000000000002")
     bodies = [cluster_body(1, 2, 5, 1), cluster_body(1, 1, 5, 2, hold=1, strikes=0, remaining=2_000),
               cluster_body(2, 2, 6, 9), cluster_body(3, 0, 6, 10),
-              cluster_body(1, 2, 7, 3, family=6, address=v6, port=4500, scope=3, strikes=4)]
-    ages = [b"\0\0", b"\x03\xe8", b"\0\0", b"\0\x10", b"\0\0"]
+              cluster_body(1, 2, 7, 3, family=6, address=v6, port=4500, scope=3, strikes=4),
+              cluster_body(1, 2, 2**64 - 1, 1)]  # the largest node id
+    ages = [b"\0\0", b"\x03\xe8", b"\0\0", b"\0\x10", b"\0\0", b"\0\0"]
     write(out, b"\1" + b"".join(age + body for age, body in zip(ages, bodies)))
     write(out, b"\1" + b"\0\0" + bodies[2] + b"\0\0" + bodies[0])
     write(out, b"\0" + bodies[0] + bytes(32))
