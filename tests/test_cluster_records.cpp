@@ -353,3 +353,74 @@ TEST_CASE("a success clears, per direction, only what happened before it, in any
 }
 
 }  // namespace ikeguard::test
+
+namespace ikeguard::test {
+
+// Found by fuzz_cluster after the one above: a success between an older, longer window and a
+// newer, shorter one (of other nodes) left the longer end when delivered in order and the
+// shorter one otherwise. The direction now merges as one state (latest failure, latest end,
+// most strikes, latest success), what a success hides being kept, so every order agrees.
+TEST_CASE("windows from before and after a success merge the same way in any order") {
+  const ClusterKey key = key_of(1);
+  Policy long_window = exact_policy();
+  long_window.receiver_window = 100s;
+  Node a(1, key, long_window), b(2, key), c(3, key);
+  a.guard->on_local_rejection(alice, npc, Fingerprint::from_value(7));  // t=0: until 100 s
+  c.guard->on_local_rejection(alice, npc);
+  c.take();
+  c.clock.set(at(1s));
+  c.guard->on_established(alice);  // t=1 s: a success
+  b.clock.set(at(2s));
+  b.guard->on_local_rejection(alice, npc, Fingerprint::from_value(9));  // t=2 s: until 32 s
+  const Record records[3] = {a.take().at(0), c.take().at(0), b.take().at(0)};
+  const Duration ages[3] = {2s, 1s, 0s};
+  const std::size_t orders[][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {2, 0, 1}, {1, 0, 2}, {0, 2, 1}};
+  for (const auto& order : orders) {
+    Node d(4, key);
+    d.clock.set(at(2s));
+    for (const std::size_t i : order) REQUIRE(apply_to(d, records[i], ages[i]).ok());
+    INFO("order " << order[0] << order[1] << order[2]);
+    const Decision held = d.guard->on_inbound_proposal(alice);
+    CHECK(held.verdict == Verdict::hold);
+    CHECK(held.until == at(100s));  // a failure came after the success: the latest end holds
+    CHECK(held.strikes == 1);
+    // The configuration of the window that ends last.
+    CHECK(d.guard->on_inbound_proposal(alice, Fingerprint::from_value(7)).verdict == Verdict::hold);
+  }
+}
+
+}  // namespace ikeguard::test
+
+namespace ikeguard::test {
+
+TEST_CASE("a cluster node's guard in the caller's memory counts its tombstones in estimate_size") {
+  const ClusterKey key = key_of(1);
+  ClusterNode node(2, key, 1);
+  GuardExtras extras;
+  extras.cluster = &node;
+  const Policy policy = exact_policy(4096);
+  const std::size_t plain = NegotiationGuard::estimate_size(policy);
+  const std::size_t with_cluster = NegotiationGuard::estimate_size(policy, extras);
+  CHECK(with_cluster > plain);
+  std::vector<unsigned char> arena(with_cluster);
+  ManualClock clock;
+  RecordingTransport transport;
+  CHECK(NegotiationGuard::create_in(arena.data(), plain, policy, clock, transport, extras).error() ==
+        Errc::buffer_too_small);
+  auto made = NegotiationGuard::create_in(arena.data(), arena.size(), policy, clock, transport, extras);
+  REQUIRE(made.ok());
+  NegotiationGuard& guard = *made.value();
+  Node a(1, key);
+  a.guard->on_local_rejection(alice, npc);
+  a.clock.set(at(1s));
+  a.guard->on_established(alice);
+  const std::vector<Record> records = a.take();
+  REQUIRE(records.size() == 2);
+  CHECK(guard.apply(records[1].data(), records[1].size(), 0s).value() == Applied::unchanged);  // remembered
+  CHECK(guard.apply(records[0].data(), records[0].size(), 1s).value() == Applied::unchanged);  // hidden
+  CHECK(guard.on_inbound_proposal(alice).verdict == Verdict::proceed);
+  CHECK(guard.stats().table_bytes > NegotiationGuard::estimate_size(policy) / 2);
+  std::destroy_at(made.value());
+}
+
+}  // namespace ikeguard::test

@@ -446,10 +446,19 @@ IKEGUARD_INLINE Result<std::unique_ptr<NegotiationGuard>> NegotiationGuard::crea
   return std::move(made).value();
 }
 
-IKEGUARD_INLINE std::size_t NegotiationGuard::estimate_size(const Policy& policy) noexcept {
+IKEGUARD_INLINE std::size_t NegotiationGuard::tombstone_bytes(const Policy& policy,
+                                                              const Extras& extras) noexcept {
+  if (extras.cluster == nullptr) return 0;
+  return Table::layout(policy.max_peers, policy.keep_addresses).shards * tombstones_per_shard *
+         sizeof(Tombstone);
+}
+
+IKEGUARD_INLINE std::size_t NegotiationGuard::estimate_size(const Policy& policy,
+                                                            const Extras& extras) noexcept {
   if (validate(policy) != Errc::ok) return 0;
   return sizeof(NegotiationGuard) + alignof(NegotiationGuard) + detail::table::line +
-         Table::layout(policy.max_peers, policy.keep_addresses).bytes + detail::Stripes::bytes_for_machine();
+         Table::layout(policy.max_peers, policy.keep_addresses).bytes +
+         detail::Stripes::bytes_for_machine() + tombstone_bytes(policy, extras);
 }
 
 IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buffer, std::size_t size,
@@ -459,7 +468,7 @@ IKEGUARD_INLINE Result<NegotiationGuard*> NegotiationGuard::create_in(void* buff
                                                                       const Extras& extras) noexcept {
   if (const Errc invalid = validate(policy); invalid != Errc::ok) return invalid;
   if (buffer == nullptr) return Errc::invalid_argument;
-  if (size < estimate_size(policy)) return Errc::buffer_too_small;
+  if (size < estimate_size(policy, extras)) return Errc::buffer_too_small;
   const auto start = reinterpret_cast<std::uintptr_t>(buffer);
   const std::uintptr_t at = detail::table::round_up(start, alignof(NegotiationGuard));
   const std::uintptr_t rest = detail::table::round_up(at + sizeof(NegotiationGuard), detail::table::line);
@@ -476,7 +485,8 @@ IKEGUARD_INLINE Errc NegotiationGuard::init(void* memory) noexcept {
   if (!detail::crypto_start()) return Errc::crypto_unavailable;
   const std::size_t table_bytes = Table::layout(policy_.max_peers, policy_.keep_addresses).bytes;
   if (memory == nullptr) {
-    memory = detail::allocate_table_memory(table_bytes + detail::Stripes::bytes_for_machine());
+    memory = detail::allocate_table_memory(table_bytes + detail::Stripes::bytes_for_machine() +
+                                           tombstone_bytes(policy_, extras_));
     if (memory == nullptr) return Errc::out_of_memory;
     owned_memory_.reset(memory);
   }
@@ -489,10 +499,19 @@ IKEGUARD_INLINE Errc NegotiationGuard::init(void* memory) noexcept {
       static_cast<double>(policy_.max_window.count()) * (1.0 + policy_.jitter)));
   table_.build(policy_.max_peers, memory, policy_.keep_addresses);
   stripes_.build(static_cast<unsigned char*>(memory) + table_bytes);
+  // Stripes end on a whole line (their size is a multiple of 64), so tombstones are aligned.
+  static_assert(alignof(Tombstone) <= detail::table::line);
+  Tombstone* tombstones = nullptr;
+  if (tombstone_bytes(policy_, extras_) != 0) {
+    tombstones = reinterpret_cast<Tombstone*>(static_cast<unsigned char*>(memory) + table_bytes +
+                                              stripes_.bytes());
+    std::uninitialized_value_construct_n(tombstones, table_.shard_count() * tombstones_per_shard);
+  }
   const Millis now = Now(clock_.now()).ms;
   for (std::uint32_t i = 0; i < table_.shard_count(); ++i) {
     table_.shard(i).read_mostly().normalized_at.store(now, std::memory_order_relaxed);
     table_.shard(i).locked().last_seen = now;
+    if (tombstones != nullptr) table_.shard(i).locked().tombstones = tombstones + i * tombstones_per_shard;
   }
   return Errc::ok;
 }
@@ -678,82 +697,145 @@ IKEGUARD_INLINE Applied NegotiationGuard::apply_record(const detail::ClusterReco
   return changed ? Applied::changed : Applied::unchanged;
 }
 
-// The tombstones a shard remembers for `hash`, or null.
+// What a shard remembers of `hash`'s lifts and successes: null when nothing and not `make`;
+// a new record takes the oldest one's place.
 IKEGUARD_INLINE NegotiationGuard::Tombstone* NegotiationGuard::tombstone_of(Shard& shard,
-                                                                           std::uint64_t hash) noexcept {
-  for (Tombstone& t : shard.locked().tombstones) {
-    if (t.hash == hash) return &t;
+                                                                           std::uint64_t hash,
+                                                                           bool make) noexcept {
+  ShardLocked& locked = shard.locked();
+  if (locked.tombstones == nullptr) return nullptr;  // not a cluster node: apply() refuses first
+  for (std::size_t i = 0; i < tombstones_per_shard; ++i) {
+    if (locked.tombstones[i].hash == hash) return &locked.tombstones[i];
   }
-  return nullptr;
+  if (!make) return nullptr;
+  Tombstone& t = locked.tombstones[locked.next_tombstone];
+  locked.next_tombstone = (locked.next_tombstone + 1) % tombstones_per_shard;
+  t = Tombstone{};
+  t.hash = hash;
+  return &t;
 }
 
-// The latest end and the most strikes win, per direction: any order of the same records gives
-// the same state. A window from before a lift this shard remembers stays closed, though its
-// strikes count (in order, the lift would have closed the window and left the strikes); a record
-// from before a success is forgotten whole, as the success forgot its strikes.
+namespace detail {
+// A direction of an entry as apply() merges it: everything in absolute milliseconds.
+struct MergedWindow {
+  Millis failed = std::numeric_limits<Millis>::min();
+  Millis end = std::numeric_limits<Millis>::min();  // min: no window
+  std::uint32_t fingerprint = 0;
+  std::uint8_t strikes = 0;
+  bool configuration = false;
+  // The later end wins; of two ending together, the larger fingerprint: the order is moot.
+  void take(Millis other_end, std::uint32_t other_fingerprint, bool other_configuration) noexcept {
+    if (other_end > end || (other_end == end && other_fingerprint > fingerprint)) {
+      end = other_end;
+      fingerprint = other_fingerprint;
+    }
+    configuration = configuration || other_configuration;
+  }
+};
+}  // namespace detail
+
+// A cluster's windows merge, per peer and direction, as one state: the latest failure, the
+// latest window end (with its configuration), the most strikes, the latest lift and the latest
+// success, each the greatest of what any record said, so the same records in any order, or
+// twice, give the same state. The window shows while its latest failure is after the latest lift
+// or success; the strikes while it is after the latest success. What a lift or success hides is
+// kept in the shard's tombstones (16, the oldest forgotten first), so a record that arrives after
+// a later one still counts as if in order.
 IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t hash,
                                                     const detail::ClusterRecord& record, Millis at,
                                                     const Now& now, EventBatch& events) noexcept {
   const bool receiver = record.direction == Direction::receiver;
+  const int d = receiver ? 1 : 0;
   const Millis end = std::min<Millis>(at + Millis{record.remaining_ms}, now.ms + window_cap_ms_);
   if (end <= now.ms) return false;  // it ran out on the way
-  const Tombstone* tombstone = tombstone_of(shard, hash);
-  if (tombstone != nullptr && tombstone->cleared_at >= at) return false;
-  const bool lifted = tombstone != nullptr && tombstone->lifted_at[receiver ? 1 : 0] >= at;
   Table::Entry* entry = shard.find(hash);
-  if (entry == nullptr && lifted && record.strikes == 0) return false;
   if (entry != nullptr) events.settle(entry->value, forgive_ms_);
+  Tombstone* tombstone = tombstone_of(shard, hash, false);
+  const Millis window_hidden_before =
+      tombstone != nullptr ? std::max(tombstone->lifted_at[d], tombstone->cleared_at) : never;
+  const Millis strikes_hidden_before = tombstone != nullptr ? tombstone->cleared_at : never;
+
+  // The direction as it stands, shown (the entry) and hidden (the tombstone), with the record.
+  detail::MergedWindow merged;
+  bool was_open = false;
+  std::uint8_t was_strikes = 0;
+  if (entry != nullptr) {
+    const PeerState& state = entry->value;
+    was_open = receiver ? state.receiver_open(now.at) : state.sender_open(now.at);
+    was_strikes = receiver ? state.receiver_strikes : state.sender_strikes;
+    if (was_open || was_strikes != 0) {
+      merged.failed = now.ms + detail::ahead(failed(shard, *entry, record.direction), now.at);
+    }
+    merged.strikes = was_strikes;
+    if (was_open) {
+      merged.take(now.ms + detail::ahead(receiver ? state.receiver_until : state.sender_until, now.at),
+                  receiver ? state.receiver_fingerprint : state.sender_fingerprint,
+                  !receiver && state.sender_hold() == SenderHold::configuration);
+    }
+  }
+  if (tombstone != nullptr) {
+    const Buried& hidden = tombstone->buried[d];
+    merged.failed = std::max(merged.failed, hidden.failed);
+    merged.strikes = std::max(merged.strikes, hidden.strikes);
+    if (hidden.end != never) merged.take(hidden.end, hidden.fingerprint, hidden.configuration);
+  }
+  merged.failed = std::max(merged.failed, at);
+  merged.strikes = std::max(merged.strikes, record.strikes);
+  merged.take(end, record.fingerprint, !record.retry);
+
+  const bool window_shows = merged.failed > window_hidden_before && merged.end > now.ms;
+  const bool strikes_show = merged.failed > strikes_hidden_before;
+  if (!window_shows || !strikes_show) {  // what stays hidden goes into the tombstone
+    Buried& hidden = tombstone_of(shard, hash, true)->buried[d];
+    hidden.failed = std::max(hidden.failed, at);
+    if (!window_shows && (end > hidden.end || (end == hidden.end && record.fingerprint > hidden.fingerprint))) {
+      hidden.end = end;
+      hidden.fingerprint = record.fingerprint;
+    }
+    if (!window_shows) hidden.configuration = hidden.configuration || !record.retry;
+    if (!strikes_show) hidden.strikes = std::max(hidden.strikes, record.strikes);
+  }
+  if (!strikes_show || (!window_shows && merged.strikes == was_strikes)) {
+    if (entry != nullptr && (was_open || was_strikes != 0)) {
+      note_failure(shard, *entry, record.direction, detail::stamp(merged.failed));
+    }
+    return false;
+  }
+
   Table::Entry& held = entry != nullptr ? *entry : insert(shard, hash, record.peer, now, events);
   PeerState& state = held.value;
   const bool was_counted = state.counted();
-  const bool had = receiver ? state.receiver_open(now.at) || state.receiver_strikes != 0
-                            : state.sender_open(now.at) || state.sender_strikes != 0;
-  const detail::Stamp until = detail::stamp(end);
-  // The later end wins; of two ending together, the larger fingerprint, so the order is moot.
-  const auto later = [&](detail::Stamp current, std::uint32_t fingerprint) {
-    const Millis d = detail::ahead(until, current);
-    return d > 0 || (d == 0 && record.fingerprint > fingerprint);
-  };
-  bool changed = entry == nullptr, opened = false;
   std::uint8_t& strikes = receiver ? state.receiver_strikes : state.sender_strikes;
-  if (record.strikes > strikes) {
-    strikes = record.strikes;
-    changed = true;
-  }
-  if (receiver && !lifted) {
-    if (!state.receiver_open(now.at) || later(state.receiver_until, state.receiver_fingerprint)) {
+  bool changed = entry == nullptr || merged.strikes != strikes;
+  strikes = merged.strikes;
+  bool opened = false;
+  if (window_shows) {
+    const detail::Stamp until = detail::stamp(merged.end);
+    if (receiver) {
+      opened = !was_open || state.receiver_until != until || state.receiver_fingerprint != merged.fingerprint;
       state.set_receiver(until);
-      state.receiver_fingerprint = record.fingerprint;
-      opened = true;
-    }
-  } else if (!lifted) {
-    const bool open = state.sender_open(now.at);
-    if (!open || later(state.sender_until, state.sender_fingerprint)) {
+      state.receiver_fingerprint = merged.fingerprint;
+    } else {
+      const SenderHold hold = merged.configuration ? SenderHold::configuration : SenderHold::retry;
+      opened = !was_open || state.sender_until != until || state.sender_fingerprint != merged.fingerprint ||
+               state.sender_hold() != hold;
       state.sender_until = until;
-      state.sender_fingerprint = record.fingerprint;
-      if (!open) state.set_sender_hold(SenderHold::retry);
-      opened = true;
-    }
-    if (!record.retry && state.sender_hold() != SenderHold::configuration) {
-      state.set_sender_hold(SenderHold::configuration);
-      opened = true;
+      state.sender_fingerprint = merged.fingerprint;
+      state.set_sender_hold(hold);
     }
   }
   changed = changed || opened;
   // The failure counts from when the record was made: for forgiveness, and for later lifts.
-  const detail::Stamp failed_at = detail::stamp(std::max(at, now.ms - forgive_ms_));
+  const detail::Stamp failed_at = detail::stamp(std::max(merged.failed, now.ms - forgive_ms_));
   if (state.counted() && (!was_counted || detail::ahead(failed_at, state.last_failure) > 0)) {
     state.last_failure = failed_at;
   }
-  if (!had || detail::ahead(failed_at, failed(shard, held, record.direction)) > 0) {
-    note_failure(shard, held, record.direction, failed_at);
-  }
+  note_failure(shard, held, record.direction, detail::stamp(merged.failed));
   if (!opened) return changed;
   const EventKind kind = receiver ? EventKind::receiver_window_opened
                                   : record.retry ? EventKind::retry_later_set : EventKind::sender_window_opened;
   if (Event* e = events.add(kind, record.direction)) {
-    events.window(e, receiver ? state.receiver_until : state.sender_until,
-                  receiver ? state.receiver_strikes : state.sender_strikes, record.fingerprint);
+    events.window(e, receiver ? state.receiver_until : state.sender_until, merged.strikes, merged.fingerprint);
     e->has_notice = record.notify_type != 0;
     e->version = record.version;
     e->notify_type = record.notify_type;
@@ -762,52 +844,59 @@ IKEGUARD_INLINE bool NegotiationGuard::apply_window(Shard& shard, std::uint64_t 
   return true;
 }
 
-// A lift (one direction) or a success (both, and their strikes): removes, per direction, what
-// failed before it, and is remembered, so that a window record from before it that arrives
-// later stays out. The sender's remembered proposal goes with its window: a success or a lift
-// says that proposal is settled.
+// A lift (one direction) or a success (both, and their strikes): what failed at or before it is
+// hidden (kept in the tombstone, as apply_window says), and the lift or success is remembered.
+// The sender's remembered proposal goes with its window: the lift or success settled it.
 IKEGUARD_INLINE bool NegotiationGuard::apply_tombstone(Shard& shard, std::uint64_t hash,
                                                        const detail::ClusterRecord& record, Millis at,
                                                        const Now& now, EventBatch& events) noexcept {
-  const bool cleared = record.kind == detail::RecordKind::cleared;
-  Tombstone* slot = tombstone_of(shard, hash);
-  if (slot == nullptr) {
-    ShardLocked& locked = shard.locked();
-    slot = &locked.tombstones[locked.next_tombstone];
-    locked.next_tombstone = (locked.next_tombstone + 1) % tombstones_per_shard;
-    *slot = Tombstone{};
-    slot->hash = hash;
-  }
-  Millis& remembered = cleared ? slot->cleared_at
-                               : slot->lifted_at[record.direction == Direction::receiver ? 1 : 0];
+  const bool cleared = record.kind == RecordKind::cleared;
+  Tombstone& tombstone = *tombstone_of(shard, hash, true);
+  Millis& remembered = cleared ? tombstone.cleared_at
+                               : tombstone.lifted_at[record.direction == Direction::receiver ? 1 : 0];
   remembered = std::max(remembered, at);
 
   Table::Entry* entry = shard.find(hash);
   if (entry == nullptr) return false;
   events.settle(entry->value, forgive_ms_);
   PeerState& state = entry->value;
-  std::uint32_t forgotten = 0;  // strikes a success forgot
+  std::uint32_t forgotten = 0;  // strikes a success hid
   bool changed = false;
-  for (const Direction d : {Direction::sender, Direction::receiver}) {
-    if (!cleared && d != record.direction) continue;
-    const bool receiver = d == Direction::receiver;
+  for (const Direction direction : {Direction::sender, Direction::receiver}) {
+    if (!cleared && direction != record.direction) continue;
+    const bool receiver = direction == Direction::receiver;
+    const int d = receiver ? 1 : 0;
     const bool open = receiver ? state.receiver_open(now.at) : state.sender_open(now.at);
     std::uint8_t& strikes = receiver ? state.receiver_strikes : state.sender_strikes;
     if (!open && !(cleared && strikes != 0)) continue;
+    const Millis failed_at = now.ms + detail::ahead(failed(shard, *entry, direction), now.at);
+    Buried& hidden = tombstone.buried[d];
+    hidden.failed = std::max(hidden.failed, failed_at);
     // A failure in this direction after the tombstone (on this node's clock) stays.
-    if (detail::ahead(failed(shard, *entry, d), detail::stamp(at)) > 0) continue;
-    if (receiver) state.clear_receiver();
-    else state.set_sender_hold(SenderHold::none);
+    if (failed_at > at) continue;
+    if (open) {
+      const Millis end = now.ms + detail::ahead(receiver ? state.receiver_until : state.sender_until, now.at);
+      const std::uint32_t fingerprint = receiver ? state.receiver_fingerprint : state.sender_fingerprint;
+      if (end > hidden.end || (end == hidden.end && fingerprint > hidden.fingerprint)) {
+        hidden.end = end;
+        hidden.fingerprint = fingerprint;
+      }
+      if (!receiver) hidden.configuration = hidden.configuration || state.sender_hold() == SenderHold::configuration;
+      if (receiver) state.clear_receiver();
+      else state.set_sender_hold(SenderHold::none);
+      if (!cleared) {
+        if (Event* e = events.add(EventKind::window_lifted, direction)) {
+          e->strikes = strikes;
+          e->fingerprint = record.fingerprint;
+        }
+      }
+    }
     if (!receiver) state.sender_fingerprint = 0;
     if (cleared) {
+      hidden.strikes = std::max(hidden.strikes, strikes);
       forgotten += strikes;
       strikes = 0;
       if (!receiver) state.confirmations = 0;
-    } else if (open) {
-      if (Event* e = events.add(EventKind::window_lifted, d)) {
-        e->strikes = strikes;
-        e->fingerprint = record.fingerprint;
-      }
     }
     changed = true;
   }
@@ -838,7 +927,8 @@ IKEGUARD_INLINE Stats NegotiationGuard::stats() const noexcept {
   stripes_.for_each(add);
   total.peers_tracked = table_.size();
   total.capacity = policy_.max_peers;
-  total.table_bytes = sizeof(NegotiationGuard) + table_.bytes() + stripes_.bytes();
+  total.table_bytes =
+      sizeof(NegotiationGuard) + table_.bytes() + stripes_.bytes() + tombstone_bytes(policy_, extras_);
   return total;
 }
 

@@ -132,11 +132,12 @@ class IKEGUARD_API NegotiationGuard {
       std::size_t size, const SnapshotKey& key, RestoreReport* report = nullptr,
       const Extras& extras = {}) noexcept;
 
-  /// The bytes create_in() needs for this policy (the guard, its table and counters, and room
-  /// to align them); 0 when the policy is invalid. The same on every call in one process.
-  static std::size_t estimate_size(const Policy& policy) noexcept;
+  /// The bytes create_in() needs for this policy and extras (the guard, its table and counters,
+  /// a cluster node's tombstones, and room to align them); 0 when the policy is invalid. The
+  /// same on every call in one process.
+  static std::size_t estimate_size(const Policy& policy, const Extras& extras = {}) noexcept;
 
-  /// Builds the guard inside `buffer` (any alignment; at least estimate_size(policy) bytes),
+  /// Builds the guard inside `buffer` (any alignment; at least estimate_size(policy, extras) bytes),
   /// allocating nothing at all, ever: firmware's static arena. The guard lives at the returned
   /// pointer, inside the buffer; end it with std::destroy_at(guard) (which frees nothing)
   /// before the buffer is reused. Errc::buffer_too_small, the policy's Errc, or
@@ -232,10 +233,21 @@ class IKEGUARD_API NegotiationGuard {
   // A lift or success another node reported (apply()): a window record from before it, arriving
   // after it, must not reopen the window. Remembered for as long as such a window could last.
   static constexpr detail::Millis never = std::numeric_limits<detail::Millis>::min();
+  // What a direction's lifts and successes hide: the window (its end, configuration and kind of
+  // hold) and the strikes of records from before them, kept so that the same records in any
+  // order leave the same state. Absolute milliseconds.
+  struct Buried {
+    detail::Millis failed = never;  // the latest failure hidden here
+    detail::Millis end = never;     // the latest window end hidden here
+    std::uint32_t fingerprint = 0;  // the configuration of that window
+    std::uint8_t strikes = 0;
+    bool configuration = false;     // a sender window held for a configuration error
+  };
   struct Tombstone {
     std::uint64_t hash = 0;
     detail::Millis lifted_at[2] = {never, never};  // the latest lift: sender, receiver
     detail::Millis cleared_at = never;             // the latest success
+    Buried buried[2];                              // sender, receiver
   };
   static constexpr std::size_t tombstones_per_shard = 16;
   // Per shard, under its lock.
@@ -243,7 +255,9 @@ class IKEGUARD_API NegotiationGuard {
     detail::Millis last_seen = 0;  // the last locked call: every stamp compares right against it
     detail::RandomWords random;    // for jitter
     detail::CounterSet counters;
-    Tombstone tombstones[tombstones_per_shard];  // a ring: the oldest is forgotten first
+    // A ring of tombstones_per_shard, the oldest forgotten first; only a cluster node's guard
+    // has them (after the stripes in the guard's memory), others pay nothing.
+    Tombstone* tombstones = nullptr;
     std::uint32_t next_tombstone = 0;
   };
   // Each entry keeps its peer's address beside it (cold: decisions never read it), for
@@ -256,6 +270,7 @@ class IKEGUARD_API NegotiationGuard {
                    const Extras& extras) noexcept;
   // Keys, table and counters in `memory` (null: allocates it); on failure takes nothing.
   Errc init(void* memory) noexcept;
+  static std::size_t tombstone_bytes(const Policy& policy, const Extras& extras) noexcept;
   Errc restore(const void* data, std::size_t size, const SnapshotKey& key,
                RestoreReport* report) noexcept;
 
@@ -277,7 +292,7 @@ class IKEGUARD_API NegotiationGuard {
   ErrorOutcome honour_configuration_error(Shard& shard, Table::Entry& entry,
                                           const detail::Now& now, detail::EventBatch& events) noexcept;
   void report_unsolicited(detail::EventBatch& events, const detail::Now& now) noexcept;
-  static Tombstone* tombstone_of(Shard& shard, std::uint64_t hash) noexcept;
+  static Tombstone* tombstone_of(Shard& shard, std::uint64_t hash, bool make) noexcept;
   Decision open_receiver_window(Shard& shard, detail::PeerState& state,
                                 const Fingerprint& fingerprint, const detail::Now& now) noexcept;
   Duration window_length(Shard& shard, Duration base, std::uint32_t strikes) noexcept;
