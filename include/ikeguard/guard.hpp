@@ -210,8 +210,9 @@ class IKEGUARD_API NegotiationGuard {
   std::size_t list_capacity() const noexcept;
 
   /// Applies another node's record (ClusterNode::encode) received over the cluster's channel:
-  /// idempotent and commutative per peer and direction (the latest end and the most strikes
-  /// win; a lift or success removes a window opened before it). `age`: how long the record
+  /// idempotent and commutative per peer and direction (the latest failure, end and strikes
+  /// win; the window shows while the latest failure is after the latest lift or success, the
+  /// strikes while it is after the latest success; docs/operating.md). `age`: how long the record
   /// spent in transit or storage, when the channel knows (a key's time to live). Refused, with
   /// nothing changed: Errc::cluster_not_configured (no Extras::cluster),
   /// cluster_record_truncated, cluster_record_unsupported_version,
