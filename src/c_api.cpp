@@ -160,11 +160,8 @@ int begin_create(ikeguard_handle** out, const ikeguard_policy* policy, const ike
 /// Extras NULL, or within the struct_size rules with its reserved fields zero.
 bool valid_extras(const ikeguard_extras* extras) noexcept {
   if (extras == nullptr) return true;
-  const std::size_t size = extras->struct_size;
-  if (size < sizeof(ikeguard_extras) || size > IKEGUARD_STRUCT_SIZE_MAX) return false;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(extras);
-  if (!all_zero(bytes + sizeof(ikeguard_extras), size - sizeof(ikeguard_extras))) return false;
-  return extras->reserved == 0 && extras->reserved1 == 0;
+  return size_rules_hold(*extras, extras->struct_size, sizeof(ikeguard_extras)) &&
+         extras->reserved == 0 && extras->reserved1 == 0;
 }
 
 /// The C++ snapshot key from the daemon's bytes; wiped by the caller with sodium_memzero.

@@ -143,19 +143,23 @@ inline ikeguard_policy default_policy() noexcept {
   return policy;
 }
 
+/// A caller's versioned struct `in` of struct_size `size` passes the size rules (ikeguard.h):
+/// at least `least`, at most IKEGUARD_STRUCT_SIZE_MAX, and zeros in any tail beyond what this
+/// library's struct `T` holds.
+template <class T>
+bool size_rules_hold(const T& in, std::size_t size, std::size_t least) noexcept {
+  if (size < least || size > IKEGUARD_STRUCT_SIZE_MAX) return false;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&in);
+  return size <= sizeof(T) || all_zero(bytes + sizeof(T), size - sizeof(T));
+}
+
 /// The caller's policy as this library's struct: the fields inside its struct_size, defaults
 /// for the rest. invalid_argument for a struct_size outside the rules, a non-zero byte in a tail
 /// this library does not know, or a non-zero reserved field.
 inline int read_policy(const ikeguard_policy& in, ikeguard_policy& out) noexcept {
   const std::size_t size = in.struct_size;
-  if (size < IKEGUARD_POLICY_MIN_SIZE || size > IKEGUARD_STRUCT_SIZE_MAX) {
-    return code(Errc::invalid_argument);
-  }
+  if (!size_rules_hold(in, size, IKEGUARD_POLICY_MIN_SIZE)) return code(Errc::invalid_argument);
   const auto* bytes = reinterpret_cast<const unsigned char*>(&in);
-  if (size > sizeof(ikeguard_policy) &&
-      !all_zero(bytes + sizeof(ikeguard_policy), size - sizeof(ikeguard_policy))) {
-    return code(Errc::invalid_argument);
-  }
   out = default_policy();
   std::memcpy(&out, bytes, known_policy_bytes(size));
   out.struct_size = sizeof out;
