@@ -71,7 +71,7 @@ TEST_CASE("an authenticated configuration error confirms the peer for later unau
   CHECK(f.guard.stats().retried_later == 0);
 }
 
-TEST_CASE("a proposal that proceeds remembers its fingerprint, unknown included; a held one nothing") {
+TEST_CASE("a proposal that proceeds remembers its fingerprint, unknown included, and a held one nothing") {
   Fixture f;
   // A proceeding unknown fingerprint forgets the known one: the window it then gets is lifted
   // by none.
