@@ -276,10 +276,12 @@ IKEGUARD_ALWAYS_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer,
 }
 
 // A burst: the same decisions, element by element in order, with the work that does not depend
-// on the order done first. Every key is hashed and its home slot's tags and entry prefetched, a
-// chunk at a time, so up to `chunk` cache misses are in flight at once instead of one after
-// another; the clock is read once, when the first element needs it; the lock-free answers are
-// counted once per burst.
+// on the order done first. A chunk's keys are all hashed first (independent arithmetic the
+// processor overlaps); then, while element k is decided, the home slot of element k +
+// prefetch_distance is fetched, so about that many cache misses are in flight at any moment (a
+// core tracks a limited number: fetching the whole chunk at once would drop most of them). The
+// clock is read once, when the first element needs it; the lock-free answers are counted once
+// per burst.
 template <bool Inbound>
 Errc NegotiationGuard::proposals(Span<const PeerKey> peers, Span<const Fingerprint> fingerprints,
                                  Span<Decision> decisions) noexcept {
@@ -288,8 +290,10 @@ Errc NegotiationGuard::proposals(Span<const PeerKey> peers, Span<const Fingerpri
       (!fingerprints.empty() && (fingerprints.size() != n || fingerprints.data() == nullptr))) {
     return Errc::invalid_argument;
   }
-  constexpr std::size_t chunk = 32;
+  constexpr std::size_t chunk = 64;
+  constexpr std::size_t prefetch_distance = 8;
   std::uint64_t hashes[chunk];
+  Shard* shards[chunk];
   const Fingerprint unknown{};
   std::optional<Now> now;
   std::uint64_t held = 0, proceeded = 0;
@@ -297,14 +301,17 @@ Errc NegotiationGuard::proposals(Span<const PeerKey> peers, Span<const Fingerpri
     const std::size_t count = std::min(chunk, n - base);
     for (std::size_t k = 0; k < count; ++k) {
       hashes[k] = detail::peer_hash(keys_, peers[base + k]);
-      table_.shard_for(hashes[k]).prefetch(hashes[k]);
+      shards[k] = &table_.shard_for(hashes[k]);
     }
+    for (std::size_t k = 0; k < std::min(prefetch_distance, count); ++k) shards[k]->prefetch(hashes[k]);
     for (std::size_t k = 0; k < count; ++k) {
+      if (k + prefetch_distance < count) {
+        shards[k + prefetch_distance]->prefetch(hashes[k + prefetch_distance]);
+      }
       const std::size_t i = base + k;
       const Fingerprint& fingerprint = fingerprints.empty() ? unknown : fingerprints[i];
-      Shard& shard = table_.shard_for(hashes[k]);
       Decision& decision = decisions[i];
-      Peek seen = peek(shard, hashes[k]);
+      Peek seen = peek(*shards[k], hashes[k]);
       if (answer_untracked<Inbound>(seen, fingerprint, decision)) {
         ++proceeded;
         continue;
@@ -313,7 +320,7 @@ Errc NegotiationGuard::proposals(Span<const PeerKey> peers, Span<const Fingerpri
       if (answer_without_lock<Inbound>(seen, fingerprint, *now, decision)) {
         ++(decision.verdict == Verdict::hold ? held : proceeded);
       } else {
-        decision = locked_proposal<Inbound>(shard, hashes[k], peers[i], fingerprint, *now);
+        decision = locked_proposal<Inbound>(*shards[k], hashes[k], peers[i], fingerprint, *now);
       }
     }
   }

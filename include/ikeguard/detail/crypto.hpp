@@ -39,9 +39,12 @@ IKEGUARD_INLINE void generate(GuardKeys& keys) noexcept;
 IKEGUARD_ALWAYS_INLINE std::uint64_t peer_hash(const GuardKeys& keys, const PeerKey& peer) noexcept {
   static_assert(sizeof(PeerKey) == 24, "16 address bytes, then scope, port, family and a zero");
   const auto* bytes = reinterpret_cast<const unsigned char*>(&peer);
-  // The message's words read straight from the key, never through a buffer: a word assembled in
-  // memory from two stores would wait for both to land before it could be read back.
-  const std::uint64_t end = load_le64(bytes + 16);  // scope, port, family, a zero
+  // The message's words are put together from the key's fields, each read at its own width: a
+  // key built field by field just before the call (from_sockaddr) then reads back from the store
+  // buffer at once, where a wide load spanning several of those stores would wait for them all.
+  // The last 8 bytes are scope, port, family and a zero, little-endian.
+  const std::uint64_t end = std::uint64_t{peer.scope()} | std::uint64_t{peer.port()} << 32 |
+                            std::uint64_t{static_cast<std::uint8_t>(peer.family())} << 48;
   std::uint64_t value;
   if (peer.family() == PeerKey::Family::ipv4) {
     const std::uint64_t first = std::uint64_t{load_le32(bytes)} | (end << 32);  // address, scope
