@@ -389,8 +389,11 @@ IKEGUARD_INLINE void NegotiationGuard::keep_fresh(Shard& shard, const Now& now) 
   const Millis normalized = shard.read_mostly().normalized_at.load(std::memory_order_relaxed);
   if (now.ms - normalized >= detail::normalize_every || now.ms < normalized) {
     const Millis reference = locked.last_seen;
+    // No window is longer than this: a retry hold lasts retry_delay, which may exceed
+    // max_window plus jitter, and must not be cut here.
+    const Millis cap = std::max(window_cap_ms_, detail::ceil_ms(policy_.retry_delay.count()));
     shard.for_each([&](Table::Entry& entry) {
-      detail::rebase(entry.value, reference, now, window_cap_ms_, forgive_ms_);
+      detail::rebase(entry.value, reference, now, cap, forgive_ms_);
     });
     shard.read_mostly().normalized_at.store(now.ms, std::memory_order_relaxed);
   }
