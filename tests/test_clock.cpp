@@ -204,7 +204,7 @@ TEST_CASE("a sender window opened 5 s before the tick counter wraps ends exactly
   ticks.value = 55000;  // 60 s after the error, counted across the wrap
   d = guard->on_outbound_proposal(responder);
   CHECK(d.verdict == Verdict::proceed);
-  CHECK(d.until == ms(wrap_ms + 55000));
+  CHECK(d.until == TimePoint{});  // nothing to wait for
   CHECK(d.strikes == 1);
 }
 
@@ -234,7 +234,7 @@ TEST_CASE("a receiver window spanning the tick counter's wrap still drops propos
   ticks.value = 20000;
   d = guard->on_inbound_proposal(initiator);
   CHECK(d.verdict == Verdict::proceed);
-  CHECK(d.until == ms(wrap_ms + 20000));
+  CHECK(d.until == TimePoint{});  // nothing to wait for
   CHECK(guard->stats().dropped_inbound == 2);
   CHECK(guard->stats().proceeded_inbound == 1);
 }

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 using namespace ikeguard;
@@ -79,7 +80,7 @@ TEST_CASE("a snapshot is the documented size: header, one record per entry, MAC"
   CHECK(bytes.size() == 112 + 2 * 32);
   CHECK(std::memcmp(bytes.data(), "IKEGSNAP", 8) == 0);
   CHECK(bytes[8] == 0);
-  CHECK(bytes[9] == 1);   // version
+  CHECK(bytes[9] == 2);   // version
   CHECK(bytes[11] == 32);  // record size
   CHECK(bytes[15] == 2);   // records
 }
@@ -325,10 +326,22 @@ TEST_CASE("every single-byte corruption of a small snapshot is refused with its 
 TEST_CASE("a snapshot of another format version is refused as such") {
   TwoPeers two;
   auto bytes = take(two.f.guard);
-  bytes[9] = 2;
+  bytes[9] = 3;
   seal(bytes);
   Target target;
   CHECK(target.restore(bytes.data(), bytes.size()) == Errc::snapshot_unsupported_version);
+  target.check_untouched();
+}
+
+TEST_CASE("a version 1 snapshot, whose peers were hashed with SipHash-2-4, is refused by name") {
+  TwoPeers two;
+  auto bytes = take(two.f.guard);
+  bytes[9] = 1;
+  seal(bytes);
+  Target target;
+  const Errc refused = target.restore(bytes.data(), bytes.size());
+  CHECK(refused == Errc::snapshot_retired_version);
+  CHECK(std::string(message(refused)).find("SipHash-2-4") != std::string::npos);
   target.check_untouched();
 }
 

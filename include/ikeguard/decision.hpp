@@ -17,7 +17,8 @@ enum class Verdict : std::uint8_t {
 /// The answer to a proposal or a local rejection.
 struct Decision {
   Verdict verdict = Verdict::proceed;
-  /// hold: when the window ends. proceed: the time of the decision.
+  /// hold: when the window ends. proceed: TimePoint{}, nothing to wait for (so a peer the
+  /// table does not hold is answered without reading the clock).
   TimePoint until{};
   /// Consecutive failures in this direction (sender strikes outbound, receiver strikes inbound).
   std::uint32_t strikes = 0;
@@ -33,7 +34,8 @@ enum class ErrorAction : std::uint8_t {
 /// The answer to an inbound error notification.
 struct ErrorOutcome {
   ErrorAction action = ErrorAction::ignored;
-  /// hold and retry_later: when outbound proposals may resume. Otherwise the time of the call.
+  /// hold and retry_later: when outbound proposals may resume. Otherwise TimePoint{}: nothing
+  /// to wait for.
   TimePoint until{};
   /// The sender strikes toward this peer after this error.
   std::uint32_t strikes = 0;

@@ -43,6 +43,7 @@
   X(cluster_record_unauthenticated, 33, "the cluster record's MAC does not verify: forged, altered, or another cluster's key") \
   X(cluster_record_replayed, 34, "the cluster record was seen before, or is older than its origin's replay window") \
   X(cluster_record_malformed, 35, "a cluster record field is invalid")                         \
-  X(cluster_too_many_origins, 36, "records from more nodes than a ClusterNode tracks")
+  X(cluster_too_many_origins, 36, "records from more nodes than a ClusterNode tracks")                       \
+  X(snapshot_retired_version, 37, "the snapshot was written by ikeguard 0.2 or earlier, whose peer hash (SipHash-2-4) this version no longer uses: start without it")
 
 #endif  // IKEGUARD_ERRORS_H

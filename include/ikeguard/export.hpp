@@ -25,3 +25,12 @@
 #else
 #  define IKEGUARD_INLINE
 #endif
+
+// What a hot path must not pay a call for, whatever the optimiser's budget says.
+#if defined(__GNUC__) || defined(__clang__)
+#  define IKEGUARD_ALWAYS_INLINE inline __attribute__((always_inline))
+#  define IKEGUARD_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#  define IKEGUARD_ALWAYS_INLINE inline
+#  define IKEGUARD_ALWAYS_INLINE_LAMBDA
+#endif

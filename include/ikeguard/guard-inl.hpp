@@ -4,7 +4,8 @@
 //
 // Each peer is one entry of the peer table (detail/peer_table.hpp), keyed by its keyed hash,
 // holding a detail::PeerState: both windows, strikes, and fingerprints. Every call reads the
-// clock once; proposals that change nothing are answered without a lock (answer_without_lock).
+// clock at most once; proposals that change nothing are answered without a lock
+// (answer_without_lock), and those about a peer not held without the clock (answer_untracked).
 #pragma once
 
 #include <ikeguard/guard.hpp>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #if IKEGUARD_HAS_EXCEPTIONS
 #include <stdexcept>
 #endif
@@ -65,7 +67,7 @@ IKEGUARD_INLINE Decision NegotiationGuard::on_local_rejection(const PeerKey& pee
     if (entry != nullptr) events.settle(entry->value, forgive_ms_);
     if (cls != NotifyClass::configuration) {
       // The peer is meant to act on it (new KE group, cookie, later retry): no window.
-      decision = {Verdict::proceed, detail::point(now.ns), entry != nullptr ? entry->value.receiver_strikes : 0u};
+      decision = {Verdict::proceed, TimePoint{}, entry != nullptr ? entry->value.receiver_strikes : 0u};
     } else {
       Table::Entry& held = entry != nullptr ? *entry : insert(shard, hash, peer, now, events);
       PeerState& state = held.value;
@@ -131,11 +133,11 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::on_inbound_error(const PeerKey& p
       counters.bump(Count::unsolicited);
       if (events.wanted()) report_unsolicited(events, now);
     }
-    return {ErrorAction::ignored, detail::point(now.ns), strikes};
+    return {ErrorAction::ignored, TimePoint{}, strikes};
   }
   if (cls == NotifyClass::retry_now) {
     counters.bump(Count::retried_now);
-    return {ErrorAction::retry_now, detail::point(now.ns), strikes};
+    return {ErrorAction::retry_now, TimePoint{}, strikes};
   }
   Table::Entry& held = entry != nullptr ? *entry : insert(shard, hash, peer, now, events);
   const bool awaiting_confirmation =
@@ -250,19 +252,111 @@ constexpr Count proposal_count(Verdict verdict) noexcept {
 
 // Both proposal calls: decide_proposal() on the peer's state, answered without the lock when
 // that changes nothing, else under it, where the changed state is kept (a new entry for a
-// remembered proposal; none for a peer with nothing left to remember).
+// remembered proposal; none for a peer with nothing left to remember). A peer the table does not
+// hold, asked about with nothing to remember, is answered before the clock is read: no window
+// can hold it at any time.
 template <bool Inbound>
 IKEGUARD_ALWAYS_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer,
                                                            const Fingerprint& fingerprint) noexcept {
   const std::uint64_t hash = detail::peer_hash(keys_, peer);
   Shard& shard = table_.shard_for(hash);
   shard.prefetch(hash);
-  const Now now(clock_.now());
   Decision decision;  // the return value itself: every path below fills it
-  if (!answer_without_lock<Inbound>(shard, hash, fingerprint, now, decision)) {
+  Peek seen = peek(shard, hash);
+  if (answer_untracked<Inbound>(seen, fingerprint, decision)) {
+    stripes_.here().add(detail::proposal_count<Inbound>(Verdict::proceed));
+    return decision;
+  }
+  const Now now(clock_.now());
+  if (answer_without_lock<Inbound>(seen, fingerprint, now, decision)) {
+    stripes_.here().add(detail::proposal_count<Inbound>(decision.verdict));
+  } else {
     decision = locked_proposal<Inbound>(shard, hash, peer, fingerprint, now);
   }
   return decision;
+}
+
+// A burst: the same decisions, element by element in order, with the work that does not depend
+// on the order done first. Every key is hashed and its home slot's tags and entry prefetched, a
+// chunk at a time, so up to `chunk` cache misses are in flight at once instead of one after
+// another; the clock is read once, when the first element needs it; the lock-free answers are
+// counted once per burst.
+template <bool Inbound>
+Errc NegotiationGuard::proposals(Span<const PeerKey> peers, Span<const Fingerprint> fingerprints,
+                                 Span<Decision> decisions) noexcept {
+  const std::size_t n = peers.size();
+  if ((n != 0 && (peers.data() == nullptr || decisions.data() == nullptr)) || decisions.size() < n ||
+      (!fingerprints.empty() && (fingerprints.size() != n || fingerprints.data() == nullptr))) {
+    return Errc::invalid_argument;
+  }
+  constexpr std::size_t chunk = 32;
+  std::uint64_t hashes[chunk];
+  const Fingerprint unknown{};
+  std::optional<Now> now;
+  std::uint64_t held = 0, proceeded = 0;
+  for (std::size_t base = 0; base < n; base += chunk) {
+    const std::size_t count = std::min(chunk, n - base);
+    for (std::size_t k = 0; k < count; ++k) {
+      hashes[k] = detail::peer_hash(keys_, peers[base + k]);
+      table_.shard_for(hashes[k]).prefetch(hashes[k]);
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t i = base + k;
+      const Fingerprint& fingerprint = fingerprints.empty() ? unknown : fingerprints[i];
+      Shard& shard = table_.shard_for(hashes[k]);
+      Decision& decision = decisions[i];
+      Peek seen = peek(shard, hashes[k]);
+      if (answer_untracked<Inbound>(seen, fingerprint, decision)) {
+        ++proceeded;
+        continue;
+      }
+      if (!now) now.emplace(clock_.now());
+      if (answer_without_lock<Inbound>(seen, fingerprint, *now, decision)) {
+        ++(decision.verdict == Verdict::hold ? held : proceeded);
+      } else {
+        decision = locked_proposal<Inbound>(shard, hashes[k], peers[i], fingerprint, *now);
+      }
+    }
+  }
+  detail::CounterSet& counters = stripes_.here();
+  if (proceeded != 0) counters.add(detail::proposal_count<Inbound>(Verdict::proceed), proceeded);
+  if (held != 0) counters.add(detail::proposal_count<Inbound>(Verdict::hold), held);
+  return Errc::ok;
+}
+
+IKEGUARD_INLINE Errc NegotiationGuard::on_inbound_proposals(Span<const PeerKey> peers,
+                                                           Span<const Fingerprint> fingerprints,
+                                                           Span<Decision> decisions) noexcept {
+  return proposals</*Inbound=*/true>(peers, fingerprints, decisions);
+}
+
+IKEGUARD_INLINE Errc NegotiationGuard::on_outbound_proposals(Span<const PeerKey> peers,
+                                                            Span<const Fingerprint> fingerprints,
+                                                            Span<Decision> decisions) noexcept {
+  return proposals</*Inbound=*/false>(peers, fingerprints, decisions);
+}
+
+// The seqlock read (Shard::read), taking the shard's normalisation time from inside it, so the
+// copy and that time belong together.
+IKEGUARD_ALWAYS_INLINE NegotiationGuard::Peek NegotiationGuard::peek(const Shard& shard,
+                                                                    std::uint64_t hash) noexcept {
+  Peek seen;
+  seen.read = shard.read(hash, seen.state, [&seen](const ShardClock& clock) {
+    seen.normalized_at = clock.normalized_at.load(std::memory_order_relaxed);
+    return true;
+  });
+  return seen;
+}
+
+// Not in the table, and nothing to remember (an inbound proposal, or an outbound one with an
+// unknown fingerprint): proceed, at any time; no clock needed.
+template <bool Inbound>
+IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_untracked(const Peek& seen,
+                                                               const Fingerprint& fingerprint,
+                                                               Decision& decision) noexcept {
+  if (seen.read != Table::Read::absent || (!Inbound && fingerprint.known())) return false;
+  decision = {Verdict::proceed, TimePoint{}, 0};
+  return true;
 }
 
 template <bool Inbound>
@@ -294,39 +388,24 @@ Decision NegotiationGuard::locked_proposal(Shard& shard, std::uint64_t hash, con
 }
 
 // Most proposals change nothing: a peer not in the table, or one whose window holds it. Such an
-// answer is read as a seqlock reader (Shard::read) and decided on the copy; a writer in between,
-// or an answer that would change the entry, sends the call to the locked path, which decides
-// the same way on the entry itself. Threads that only read thus never write a shared cache
-// line; only this CPU's counters.
+// answer is read as a seqlock reader (peek, Shard::read) and decided on the copy; a writer in
+// between, a shard due for normalisation, or an answer that would change the entry sends the
+// call to the locked path, which decides the same way on the entry itself. Threads that only
+// read thus never write a shared cache line; the caller counts the answer on this CPU's stripe.
 template <bool Inbound>
-IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_without_lock(Shard& shard, std::uint64_t hash,
+IKEGUARD_ALWAYS_INLINE bool NegotiationGuard::answer_without_lock(Peek& seen,
                                                                   const Fingerprint& fingerprint,
                                                                   const Now& now,
                                                                   Decision& decision) noexcept {
-  const auto fresh = [&now](const ShardClock& clock) {
-    const Millis normalized = clock.normalized_at.load(std::memory_order_relaxed);
-    return now.ms - normalized < detail::normalize_every && now.ms >= normalized;
-  };
-  // The answer when deciding changes nothing (`state` is a copy of what was read).
-  const auto unchanged = [&](PeerState& state, bool found) IKEGUARD_ALWAYS_INLINE_LAMBDA {
-    const detail::ProposalStep step =
-        detail::decide_proposal<Inbound>(state, fingerprint, now, forgive_ms_, decision);
-    if (step.changed) return false;
-    // A held answer has a window open, so it is not idle; a proceed may leave a slot to reclaim.
-    if (found && decision.verdict == Verdict::proceed && state.idle(now.at)) return false;
-    stripes_.here().add(detail::proposal_count<Inbound>(decision.verdict));
-    return true;
-  };
-  PeerState state;
-  switch (shard.read(hash, state, fresh)) {
-    case Table::Read::found: return unchanged(state, true);
-    case Table::Read::absent: {
-      PeerState untracked;  // folded to a constant answer
-      return unchanged(untracked, false);
-    }
-    case Table::Read::contended: break;
+  if (seen.read != Table::Read::found) return false;  // contended, or an insertion to make
+  // The copy's stamps compare right only within 2^29 ms of the shard's last normalisation.
+  if (now.ms - seen.normalized_at >= detail::normalize_every || now.ms < seen.normalized_at) {
+    return false;
   }
-  return false;
+  const detail::ProposalStep step =
+      detail::decide_proposal<Inbound>(seen.state, fingerprint, now, forgive_ms_, decision);
+  // A held answer has a window open, so it is not idle; a proceed may leave a slot to reclaim.
+  return !step.changed && !(decision.verdict == Verdict::proceed && seen.state.idle(now.at));
 }
 
 // ---- The table under the guard -----------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <ikeguard/peer_key.hpp>
 #include <ikeguard/policy.hpp>
 #include <ikeguard/snapshot.hpp>
+#include <ikeguard/span.hpp>
 #include <ikeguard/transport.hpp>
 #include <ikeguard/detail/counters.hpp>
 #include <ikeguard/detail/cluster_record.hpp>
@@ -100,8 +101,9 @@ struct GuardExtras {
 /// nothing left to remember is reclaimed when next looked at; one that only remembers the last
 /// proposal sent stays until evicted (first) or on_established.
 ///
-/// The guard calls Clock::now() once per call and Transport::send_notice() outside its locks.
-/// Both must outlive the guard.
+/// The guard calls Clock::now() at most once per call (a proposal about a peer it does not
+/// hold, with nothing to remember, is answered without it; a burst reads it once) and
+/// Transport::send_notice() outside its locks. Both must outlive the guard.
 class IKEGUARD_API NegotiationGuard {
  public:
   using Extras = GuardExtras;
@@ -166,6 +168,20 @@ class IKEGUARD_API NegotiationGuard {
   /// proposals, allocating state or computing Diffie-Hellman. `hold`: drop it, answer nothing.
   /// A known fingerprint different from the rejected one lifts the window. Never inserts.
   Decision on_inbound_proposal(const PeerKey& peer, const Fingerprint& fingerprint = {}) noexcept;
+
+  /// The receiver's gate for a burst of received first messages (recvmmsg, a DPDK burst, a
+  /// VPP vector): `decisions[i]` is what on_inbound_proposal(peers[i], fingerprints[i]) would
+  /// answer, called for each element in order at one instant. The clock is read at most once,
+  /// and every peer is hashed and its slot prefetched before the first decision, so the
+  /// table's memory is fetched in parallel instead of one access after another.
+  /// `fingerprints` is empty (all unknown) or as long as `peers`; `decisions` at least as long.
+  /// Errc::invalid_argument, deciding nothing, when they are not. Allocates nothing.
+  Errc on_inbound_proposals(Span<const PeerKey> peers, Span<const Fingerprint> fingerprints,
+                            Span<Decision> decisions) noexcept;
+  /// Step A for a burst of proposals about to be sent: on_outbound_proposal for each element in
+  /// order at one instant, as on_inbound_proposals.
+  Errc on_outbound_proposals(Span<const PeerKey> peers, Span<const Fingerprint> fingerprints,
+                             Span<Decision> decisions) noexcept;
 
   /// Step B. Call when the daemon decides to reject a received negotiation with `notice`. A
   /// configuration-class notice is sent through the Transport and opens the receiver window
@@ -275,14 +291,27 @@ class IKEGUARD_API NegotiationGuard {
   Errc restore(const void* data, std::size_t size, const SnapshotKey& key,
                RestoreReport* report) noexcept;
 
+  // What a proposal's lock-free look at its peer found, before the clock is read.
+  struct Peek {
+    Table::Read read = Table::Read::contended;
+    detail::PeerState state{};
+    detail::Millis normalized_at = 0;  // the shard's, as of that read
+  };
   template <bool Inbound>
   Decision proposal(const PeerKey& peer, const Fingerprint& fingerprint) noexcept;
   template <bool Inbound>
+  Errc proposals(Span<const PeerKey> peers, Span<const Fingerprint> fingerprints,
+                 Span<Decision> decisions) noexcept;
+  static Peek peek(const Shard& shard, std::uint64_t hash) noexcept;
+  template <bool Inbound>
+  static bool answer_untracked(const Peek& seen, const Fingerprint& fingerprint,
+                               Decision& decision) noexcept;
+  template <bool Inbound>
+  bool answer_without_lock(Peek& seen, const Fingerprint& fingerprint, const detail::Now& now,
+                           Decision& decision) noexcept;
+  template <bool Inbound>
   Decision locked_proposal(Shard& shard, std::uint64_t hash, const PeerKey& peer,
                            const Fingerprint& fingerprint, const detail::Now& now) noexcept;
-  template <bool Inbound>
-  bool answer_without_lock(Shard& shard, std::uint64_t hash, const Fingerprint& fingerprint,
-                           const detail::Now& now, Decision& decision) noexcept;
   Table::Entry& insert(Shard& shard, std::uint64_t hash, const PeerKey& peer,
                        const detail::Now& now, detail::EventBatch& events) noexcept;
   static void note_failure(Shard& shard, const Table::Entry& entry, Direction direction,

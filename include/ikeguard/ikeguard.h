@@ -291,7 +291,7 @@ typedef struct ikeguard_decision {
   uint8_t verdict;  ///< an ikeguard_verdict
   uint8_t reserved[3];
   uint32_t strikes;   ///< consecutive failures in this direction
-  uint64_t until_ns;  ///< hold: when the window ends; proceed: the time of the decision
+  uint64_t until_ns;  ///< hold: when the window ends; proceed: 0, nothing to wait for
 } ikeguard_decision;
 
 /// The values of ikeguard_error_outcome.action.
@@ -307,7 +307,7 @@ typedef struct ikeguard_error_outcome {
   uint8_t action;  ///< an ikeguard_error_action
   uint8_t reserved[3];
   uint32_t strikes;   ///< sender strikes toward this peer after this error
-  uint64_t until_ns;  ///< hold, retry_later: when proposals may resume; else the time of the call
+  uint64_t until_ns;  ///< hold, retry_later: when proposals may resume; else 0
 } ikeguard_error_outcome;
 
 // The five calls. The peer is the address the datagram came from or goes to: a struct

@@ -21,18 +21,19 @@ struct RestoreReport {
   std::size_t dropped = 0;   ///< entries left out: beyond max_peers (those ending soonest go first)
 };
 
-/// The snapshot format, version 1. Every integer is in network byte order (big-endian).
+/// The snapshot format, version 2. Every integer is in network byte order (big-endian).
 ///
 ///   header   8  magic "IKEGSNAP"
-///            2  format version (1)
+///            2  format version (2; version 1, written before 0.3, named peers by SipHash-2-4
+///               and is refused with Errc::snapshot_retired_version)
 ///            2  record size (32)
 ///            4  record count
 ///           16  random nonce
-///           48  the guard's keys (SipHash 16, fingerprint 32), encrypted under a pad derived
+///           48  the guard's keys (SipHash-1-3 16, fingerprint 32), encrypted under a pad derived
 ///               from the daemon's key and the nonce, so the restored guard knows its peers by
 ///               the same hashes and fingerprints computed before a restart still match
 ///   records     count x 32 bytes, each:
-///            8  the peer's keyed hash (the table knows peers by it alone; never 0)
+///            8  the peer's keyed hash, SipHash-1-3 (the table knows peers by it alone; never 0)
 ///            4  sender window: milliseconds still to run (0: not open)
 ///            4  receiver window: milliseconds still to run (0: not open)
 ///            4  milliseconds since the last failure (0 when nothing is counted)
@@ -49,7 +50,7 @@ struct RestoreReport {
 /// start anywhere; the time the daemon was down is not subtracted (a window restored is at
 /// most as long as it was, and never longer than the restoring guard's max_window allows).
 namespace snapshot_format {
-constexpr std::uint16_t version = 1;
+constexpr std::uint16_t version = 2;
 constexpr std::size_t header_size = 80;
 constexpr std::size_t record_size = 32;
 constexpr std::size_t mac_size = 32;

@@ -4,7 +4,7 @@
 
 // The one place the version lives; CMake reads these three lines before project().
 #define IKEGUARD_VERSION_MAJOR 0
-#define IKEGUARD_VERSION_MINOR 2
+#define IKEGUARD_VERSION_MINOR 3
 #define IKEGUARD_VERSION_PATCH 0
 
 /// MAJOR * 10000 + MINOR * 100 + PATCH, for preprocessor comparisons.

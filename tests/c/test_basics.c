@@ -47,14 +47,15 @@ static void test_error_codes(void) {
   CHECK_STR(ikeguard_err_name(-30), "ikeguard_error_cluster_not_configured");
   CHECK_STR(ikeguard_err_name(-34), "ikeguard_error_cluster_record_replayed");
   CHECK_STR(ikeguard_err_name(-36), "ikeguard_error_cluster_too_many_origins");
+  CHECK_STR(ikeguard_err_name(-37), "ikeguard_error_snapshot_retired_version");
 
   // Anything else.
-  CHECK_STR(ikeguard_strerror(-37), "unknown error");
+  CHECK_STR(ikeguard_strerror(-38), "unknown error");
   CHECK_STR(ikeguard_strerror(3), "unknown error");
   CHECK_STR(ikeguard_strerror(-1000), "unknown error");
   CHECK_STR(ikeguard_strerror(-2147483647 - 1), "unknown error");
   CHECK_STR(ikeguard_strerror(2147483647), "unknown error");
-  CHECK_STR(ikeguard_err_name(-37), "unknown");
+  CHECK_STR(ikeguard_err_name(-38), "unknown");
   CHECK_STR(ikeguard_err_name(3), "unknown");
   CHECK_STR(ikeguard_err_name(-1000), "unknown");
   CHECK_STR(ikeguard_err_name(-2147483647 - 1), "unknown");

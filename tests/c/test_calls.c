@@ -82,7 +82,7 @@ static void test_sender(void) {
   CHECK_EQ(
       ikeguard_on_outbound_proposal(f.guard, SA(responder), sizeof responder, 0, old_config, &d),
       IKEGUARD_OK);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
   CHECK_EQ(ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &npc,
                                      ikeguard_origin_answers_request, &o),
            IKEGUARD_OK);
@@ -93,7 +93,7 @@ static void test_sender(void) {
   // The second one confirms it: T2 = 60 s opens.
   f.clock.now = T0 + 2 * SECOND_NS;
   ikeguard_on_outbound_proposal(f.guard, SA(responder), sizeof responder, 0, old_config, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 2 * SECOND_NS, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
   ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &npc,
                             ikeguard_origin_answers_request, &o);
   CHECK_OUTCOME(o, ikeguard_action_hold, T0 + 62 * SECOND_NS, 1);
@@ -102,27 +102,27 @@ static void test_sender(void) {
   CHECK_DECISION(d, ikeguard_verdict_hold, T0 + 62 * SECOND_NS, 1);
   // The sender window does not gate what the peer sends us.
   ikeguard_on_inbound_proposal(f.guard, SA(responder), sizeof responder, 0, 0, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 10 * SECOND_NS, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
 
   // The administrator fixes the configuration: a new fingerprint passes at once.
   ikeguard_on_outbound_proposal(f.guard, SA(responder), sizeof responder, 0, new_config, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 10 * SECOND_NS, 1);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 1);
   CHECK_EQ(ikeguard_on_established(f.guard, SA(responder), sizeof responder, 0), IKEGUARD_OK);
   ikeguard_on_outbound_proposal(f.guard, SA(responder), sizeof responder, 0, new_config, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 10 * SECOND_NS, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
 
   // The other classes.
   notice = error_notice(INVALID_KE_PAYLOAD);
   ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &notice,
                             ikeguard_origin_answers_request, &o);
-  CHECK_OUTCOME(o, ikeguard_action_retry_now, T0 + 10 * SECOND_NS, 0);
+  CHECK_OUTCOME(o, ikeguard_action_retry_now, 0, 0);
   notice = error_notice(INITIAL_CONTACT);
   ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &notice,
                             ikeguard_origin_authenticated, &o);
-  CHECK_OUTCOME(o, ikeguard_action_ignored, T0 + 10 * SECOND_NS, 0);
+  CHECK_OUTCOME(o, ikeguard_action_ignored, 0, 0);
   ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &npc,
                             ikeguard_origin_unsolicited, &o);
-  CHECK_OUTCOME(o, ikeguard_action_ignored, T0 + 10 * SECOND_NS, 0);
+  CHECK_OUTCOME(o, ikeguard_action_ignored, 0, 0);
   notice = error_notice(TEMPORARY_FAILURE);
   ikeguard_on_inbound_error(f.guard, SA(responder), sizeof responder, 0, &notice,
                             ikeguard_origin_authenticated, &o);
@@ -180,7 +180,7 @@ static void test_receiver(void) {
   CHECK_EQ(
       ikeguard_on_inbound_proposal(f.guard, SA(initiator), sizeof initiator, 3, refused_config, &d),
       IKEGUARD_OK);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
   CHECK_EQ(ikeguard_on_local_rejection(f.guard, SA(initiator), sizeof initiator, 3, &npc,
                                        refused_config, &d),
            IKEGUARD_OK);
@@ -210,20 +210,20 @@ static void test_receiver(void) {
   CHECK_EQ(f.transport.sent, 1);
   // Another scope is another peer; the sender side toward the initiator is not held.
   ikeguard_on_inbound_proposal(f.guard, SA(initiator), sizeof initiator, 0, refused_config, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 29 * SECOND_NS, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
   ikeguard_on_outbound_proposal(f.guard, SA(initiator), sizeof initiator, 3, 0, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 29 * SECOND_NS, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
 
   // A corrective notice is sent every time and opens nothing.
   ikeguard_on_local_rejection(f.guard, SA(initiator), sizeof initiator, 0, &ke, 0, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 29 * SECOND_NS, 0);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 0);
   CHECK_EQ(f.transport.sent, 2);
   CHECK_EQ(f.transport.notice.type, INVALID_KE_PAYLOAD);
   CHECK_EQ(f.transport.scope, 0);
 
   // A changed configuration lifts the window; then T1 ends exactly on time.
   ikeguard_on_inbound_proposal(f.guard, SA(initiator), sizeof initiator, 3, other_config, &d);
-  CHECK_DECISION(d, ikeguard_verdict_proceed, T0 + 29 * SECOND_NS, 1);
+  CHECK_DECISION(d, ikeguard_verdict_proceed, 0, 1);
 
   CHECK_EQ(ikeguard_get_stats(f.guard, &s), IKEGUARD_OK);
   CHECK_EQ(s.proceeded_outbound, 1);

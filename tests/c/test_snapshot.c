@@ -122,7 +122,7 @@ int main(void) {
   CHECK_EQ(restore(&starting, &after, 8, altered, written, daemon_key, &report),
            ikeguard_error_snapshot_not_a_snapshot);
   memcpy(altered, buffer, written);
-  altered[9] = 2;  // format version 2
+  altered[9] = 3;  // format version 3
   CHECK_EQ(restore(&starting, &after, 8, altered, written, daemon_key, &report),
            ikeguard_error_snapshot_unsupported_version);
   memcpy(altered, buffer, written);

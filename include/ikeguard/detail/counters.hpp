@@ -31,7 +31,9 @@ struct alignas(64) CounterSet {
     v.store(v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   // From any thread (a stripe is shared by the threads on one CPU, and a thread may move).
-  void add(Count c) noexcept { values[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  void add(Count c, std::uint64_t n = 1) noexcept {
+    values[static_cast<std::size_t>(c)].fetch_add(n, std::memory_order_relaxed);
+  }
   std::uint64_t get(Count c) const noexcept {
     return values[static_cast<std::size_t>(c)].load(std::memory_order_relaxed);
   }

@@ -10,7 +10,6 @@
 
 namespace ikeguard::detail {
 
-static_assert(sizeof(GuardKeys::peer) == crypto_shorthash_KEYBYTES);
 static_assert(crypto_auth_BYTES == snapshot_format::mac_size);
 static_assert(crypto_auth_KEYBYTES == sizeof(SnapshotKey::bytes));
 
@@ -23,15 +22,6 @@ IKEGUARD_INLINE void wipe(void* data, std::size_t size) noexcept { sodium_memzer
 IKEGUARD_INLINE void generate(GuardKeys& keys) noexcept {
   randombytes_buf(keys.peer, sizeof keys.peer);
   randombytes_buf(keys.fingerprint, sizeof keys.fingerprint);
-}
-
-IKEGUARD_INLINE std::uint64_t peer_hash(const GuardKeys& keys, const PeerKey& peer) noexcept {
-  static_assert(crypto_shorthash_BYTES == sizeof(std::uint64_t));
-  unsigned char digest[crypto_shorthash_BYTES];
-  crypto_shorthash(digest, reinterpret_cast<const unsigned char*>(&peer), sizeof peer, keys.peer);
-  std::uint64_t value;
-  std::memcpy(&value, digest, sizeof value);
-  return value == 0 ? 1 : value;
 }
 
 IKEGUARD_INLINE std::uint64_t fingerprint_of(const GuardKeys& keys, const void* data,

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Everything the guard asks of libsodium: its random keys, the keyed hash that names a peer in
-// the table, fingerprints, random words for jitter, and the snapshot's MAC and key pad. The
-// declarations only: sodium.h is included by the bodies (crypto-inl.hpp), which the library
-// compiles once, so it never reaches a daemon's headers. Internal.
+// The guard's keyed functions: the hash that names a peer in the table (SipHash-1-3, inline,
+// siphash.hpp), and everything it asks of libsodium: its random keys, fingerprints, random words
+// for jitter, the snapshot's and cluster records' MACs and key pad. libsodium's are declarations
+// only: sodium.h is included by the bodies (crypto-inl.hpp), which the library compiles once, so
+// it never reaches a daemon's headers. Internal.
 #pragma once
 
 #include <ikeguard/export.hpp>
 #include <ikeguard/peer_key.hpp>
 #include <ikeguard/snapshot.hpp>
+#include <ikeguard/detail/siphash.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +18,7 @@ namespace ikeguard::detail {
 
 // The guard's secrets, random per guard (or adopted from a snapshot).
 struct GuardKeys {
-  unsigned char peer[16];         // SipHash-2-4 key for peer keys
+  unsigned char peer[16];         // SipHash-1-3 key for peer keys
   unsigned char fingerprint[32];  // BLAKE2b key for fingerprints
 };
 constexpr std::size_t guard_keys_size = sizeof(GuardKeys::peer) + sizeof(GuardKeys::fingerprint);
@@ -27,8 +29,13 @@ IKEGUARD_INLINE void random_bytes(void* out, std::size_t size) noexcept;
 IKEGUARD_INLINE void wipe(void* data, std::size_t size) noexcept;
 IKEGUARD_INLINE void generate(GuardKeys& keys) noexcept;
 
-// The peer's name in the table: its keyed hash, never 0 (0 marks an empty slot).
-IKEGUARD_INLINE std::uint64_t peer_hash(const GuardKeys& keys, const PeerKey& peer) noexcept;
+// The peer's name in the table: SipHash-1-3 of its 24 bytes under the guard's key, never 0 (0
+// marks an empty slot). Inline: it is on every call's path.
+IKEGUARD_ALWAYS_INLINE std::uint64_t peer_hash(const GuardKeys& keys, const PeerKey& peer) noexcept {
+  const std::uint64_t value =
+      siphash<1, 3>(sip_key(keys.peer), reinterpret_cast<const unsigned char*>(&peer), sizeof peer);
+  return value == 0 ? 1 : value;
+}
 // 64 bits of the keyed BLAKE2b digest of `data`, never 0 (0 means unknown).
 IKEGUARD_INLINE std::uint64_t fingerprint_of(const GuardKeys& keys, const void* data,
                                              std::size_t size) noexcept;

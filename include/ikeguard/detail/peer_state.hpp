@@ -5,6 +5,7 @@
 #pragma once
 
 #include <ikeguard/decision.hpp>
+#include <ikeguard/export.hpp>
 #include <ikeguard/detail/stamps.hpp>
 #include <ikeguard/fingerprint.hpp>
 #include <ikeguard/peer_key.hpp>
@@ -13,13 +14,6 @@
 #include <cstdint>
 #include <limits>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define IKEGUARD_ALWAYS_INLINE inline __attribute__((always_inline))
-#define IKEGUARD_ALWAYS_INLINE_LAMBDA __attribute__((always_inline))
-#else
-#define IKEGUARD_ALWAYS_INLINE inline
-#define IKEGUARD_ALWAYS_INLINE_LAMBDA
-#endif
 
 namespace ikeguard::detail {
 
@@ -185,7 +179,7 @@ IKEGUARD_ALWAYS_INLINE ProposalStep decide_proposal(PeerState& state, const Fing
       state.clear_receiver();
       step.lifted = step.changed = true;
     }
-    decision = {Verdict::proceed, point(now.ns), state.receiver_strikes};
+    decision = {Verdict::proceed, TimePoint{}, state.receiver_strikes};
   } else {
     if (state.sender_open(now.at)) {
       if (!lifts(fingerprint, state.sender_fingerprint)) {
@@ -201,7 +195,7 @@ IKEGUARD_ALWAYS_INLINE ProposalStep decide_proposal(PeerState& state, const Fing
       state.sender_fingerprint = offered;
       step.changed = true;
     }
-    decision = {Verdict::proceed, point(now.ns), state.sender_strikes};
+    decision = {Verdict::proceed, TimePoint{}, state.sender_strikes};
   }
   return step;
 }

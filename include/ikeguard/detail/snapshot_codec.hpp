@@ -107,7 +107,11 @@ inline Errc check_snapshot(const std::uint8_t* p, std::size_t size, const Snapsh
   using namespace wire::detail;
   if (std::memcmp(p, magic, std::min(size, sizeof magic)) != 0) return Errc::snapshot_not_a_snapshot;
   if (size < format::size_for(0)) return Errc::snapshot_truncated;
-  if (load_u16(p + 8) != format::version) return Errc::snapshot_unsupported_version;
+  const std::uint16_t version = load_u16(p + 8);
+  // Version 1 named peers by SipHash-2-4, which this table no longer computes: its entries
+  // could never be found again, so it is refused by name rather than restored unreachable.
+  if (version == 1) return Errc::snapshot_retired_version;
+  if (version != format::version) return Errc::snapshot_unsupported_version;
   if (load_u16(p + 10) != format::record_size) return Errc::snapshot_not_a_snapshot;
   count = load_u32(p + 12);
   // The second test catches a size_for() that wrapped (a 32-bit size_t and a huge count).

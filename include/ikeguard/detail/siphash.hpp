@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// SipHash (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012), computed inline:
+// the peer table's keyed hash. Internal.
+//
+// The table names a peer by SipHash-1-3 of its 24-byte PeerKey under a random 128-bit key per
+// guard: one compression round per 8-byte word and three to finish, where SipHash-2-4 has two and
+// four. It stays a keyed function whose outputs an attacker who does not know the key cannot
+// predict, so spoofed source addresses cannot be chosen to collide in one slot (the flooding
+// attack SipHash was designed against); the rounds it drops are the margin against
+// cryptanalysis of SipHash as a MAC, which this use does not need: nothing is authenticated
+// with it and its outputs are never shown. Rust's standard HashMap and CPython's str hash use
+// the same variant for the same purpose. On a fixed 24-byte key the whole function unrolls into
+// seven rounds of adds, rotations and XORs on registers: no call, no loop, no table.
+#pragma once
+
+#include <ikeguard/export.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace ikeguard::detail {
+
+struct SipKey {
+  std::uint64_t k0 = 0;
+  std::uint64_t k1 = 0;
+};
+
+// Little-endian, as the specification reads its key and message words, on any host.
+inline std::uint64_t load_le64(const unsigned char* p) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+#else
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+#endif
+}
+
+inline SipKey sip_key(const unsigned char (&bytes)[16]) noexcept {
+  return {load_le64(bytes), load_le64(bytes + 8)};
+}
+
+namespace sip {
+constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+
+struct State {
+  std::uint64_t v0, v1, v2, v3;
+  void round() noexcept {
+    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+  }
+  template <int Rounds>
+  void absorb(std::uint64_t m) noexcept {
+    v3 ^= m;
+    for (int i = 0; i < Rounds; ++i) round();
+    v0 ^= m;
+  }
+};
+}  // namespace sip
+
+// SipHash-c-d of `size` bytes, as the specification defines it (its reference vectors are in
+// the tests). Always inlined, so a constant `size` folds the word loop and the tail away.
+template <int CompressionRounds, int FinalizationRounds>
+IKEGUARD_ALWAYS_INLINE std::uint64_t siphash(const SipKey& key, const unsigned char* in, std::size_t size) noexcept {
+  sip::State s{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
+               key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
+  const std::size_t words = size / 8;
+  for (std::size_t i = 0; i < words; ++i) s.absorb<CompressionRounds>(load_le64(in + 8 * i));
+  // The last word: the remaining bytes, and the length's low byte at the top.
+  std::uint64_t last = static_cast<std::uint64_t>(size & 0xff) << 56;
+  for (std::size_t i = size % 8; i > 0; --i) last |= std::uint64_t{in[8 * words + i - 1]} << (8 * (i - 1));
+  s.absorb<CompressionRounds>(last);
+  s.v2 ^= 0xff;
+  for (int i = 0; i < FinalizationRounds; ++i) s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+}  // namespace ikeguard::detail
