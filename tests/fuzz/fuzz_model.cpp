@@ -245,8 +245,7 @@ class Harness {
     adopted_ = g.until;
     const ErrorOutcome m = model_.on_inbound_error(now(), peers()[peer], notice, origin);
     journal.back() += ": " + text(g);
-    const bool holds = g.action == ErrorAction::hold || g.action == ErrorAction::retry_later;
-    if (g.action != m.action || settled(holds, g.until) != m.until || g.strikes != m.strikes) {
+    if (g.action != m.action || g.until != m.until || g.strikes != m.strikes) {
       diverged("on_inbound_error answered differently", text(g), text(m));
     }
   }
@@ -343,16 +342,9 @@ class Harness {
     return std::move(made).value();
   }
 
-  // TRANSITIONAL, until main's contract change is merged: a guard that still answers a non-hold
-  // with the time of the call is read as answering TimePoint{}.
-  TimePoint settled(bool hold, TimePoint until) const {
-    return !hold && until == now() ? TimePoint{} : until;
-  }
-
   void compare(const Decision& g, const Decision& m, const char* call) {
     journal.back() += ": " + text(g);
-    if (g.verdict != m.verdict || settled(g.verdict == Verdict::hold, g.until) != m.until ||
-        g.strikes != m.strikes) {
+    if (g.verdict != m.verdict || g.until != m.until || g.strikes != m.strikes) {
       diverged((std::string(call) + " answered differently").c_str(), text(g), text(m));
     }
   }
