@@ -326,7 +326,8 @@ class ReferenceGuard {
     state.receiver.strikes = 0;
     state.pending = 0;
     state.confirmed = false;
-    state.failed = false;
+    // The last failure stays: what is counted later without a new failure (a confirmation by
+    // an error inside an open window) lapses forgive_after after it too.
   }
 
   bool remembers(const State& s, TimePoint now) const noexcept {
