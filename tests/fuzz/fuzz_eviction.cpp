@@ -12,6 +12,8 @@
 //     only by the thousand), so there every entry is a candidate, and the one pushed out comes
 //     first in the documented order: no open window before an open one, then the fewest strikes
 //     of both directions. So a repeat offender is never evicted while a one-off entry remains.
+//     In a larger table, at least 32 entries (the candidates) do not come before the one pushed
+//     out.
 // Time stays far below forgive_after (24 h), so no strike lapses unseen.
 #include <ikeguard/ikeguard.hpp>
 
@@ -188,7 +190,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     IKEGUARD_FUZZ_CHECK(stats_before.peers_tracked == policy.max_peers);
     IKEGUARD_FUZZ_CHECK(find(before, peer) == nullptr);
     IKEGUARD_FUZZ_CHECK(counted == (evicted.remembers_failure ? 1u : 0u));
-    if (!every_entry_a_candidate) continue;
+    if (!every_entry_a_candidate) {
+      // The candidates are 32 occupied slots, the entry pushed out first in order among them:
+      // at least 32 entries (itself included) do not come before it.
+      std::size_t not_before = 0;
+      for (const Entry& other : before) not_before += comes_before(other, evicted) ? 0 : 1;
+      IKEGUARD_FUZZ_CHECK(not_before >= 32);
+      continue;
+    }
     if (unlisted_before) IKEGUARD_FUZZ_CHECK(!evicted.open && evicted.strikes == 0);
     for (const Entry& other : before) {
       if (other.peer == evicted.peer) continue;
