@@ -39,3 +39,40 @@ TEST_CASE("a retry hold longer than max_window outlasts the table's normalisatio
   CHECK(f.guard.stats().held_outbound == 2);
   CHECK(f.guard.stats().proceeded_outbound == 1);
 }
+
+TEST_CASE("a configuration error inside the window does not confirm a peer whose strikes lapsed, "
+          "across a restart too") {
+  // Confirmations lapse forgive_after after the last failure. An error inside an open
+  // configuration window is no new failure: once the peer's strikes were forgiven there is no
+  // failure left to date a confirmation from. A restart (which keeps no failure time for an
+  // entry with nothing counted) must not make one up.
+  Policy policy = exact_policy();
+  policy.forgive_after = 10s;
+  policy.unauthenticated_confirmations = 3;
+  Fixture f(policy);
+  const Notice refusal = notice(notify_v2::no_proposal_chosen);
+  CHECK(f.guard.on_inbound_error(responder, refusal, Origin::authenticated).until == at(60s));
+  f.clock.set(at(20s));  // forgiven; the window runs on
+
+  SnapshotKey key;
+  key.bytes.fill(0x5a);
+  std::vector<unsigned char> saved(f.guard.snapshot_bound());
+  const auto written = f.guard.snapshot(saved.data(), saved.size(), key);
+  REQUIRE(written.ok());
+  auto restored = NegotiationGuard::create_restored(policy, f.clock, f.transport, saved.data(),
+                                                    written.value(), key);
+  REQUIRE(restored.ok());
+  NegotiationGuard& guard = *restored.value();
+
+  const ErrorOutcome inside = guard.on_inbound_error(responder, refusal, Origin::authenticated);
+  CHECK(inside.action == ErrorAction::hold);
+  CHECK(inside.until == at(60s));
+  CHECK(inside.strikes == 0);
+  // Not confirmed: an unauthenticated one awaits confirmation, inside the longer window.
+  const ErrorOutcome unconfirmed =
+      guard.on_inbound_error(responder, refusal, Origin::answers_request);
+  CHECK(unconfirmed.action == ErrorAction::retry_later);
+  CHECK(unconfirmed.until == at(60s));
+  CHECK(unconfirmed.strikes == 0);
+  CHECK(guard.stats().awaiting_confirmation == 1);
+}
