@@ -185,7 +185,8 @@ bool same_notice(const Notice& a, const Notice& b) {
 class Harness {
  public:
   Harness(const Policy& policy, bool ticks, TimePoint start, std::uint32_t first_tick)
-      : policy_(policy), ticking_(ticks), manual_(start), model_(policy) {
+      : policy_(policy), ticking_(ticks), manual_(std::make_unique<ManualClock>(start)),
+        model_(policy) {
     if (ticking_) {
       ticks_now = first_tick;
       tick_clock_ = std::make_unique<TickClock>(&read_ticks, nullptr);
@@ -202,7 +203,7 @@ class Harness {
   }
 
   TimePoint now() const {
-    return ticking_ ? tick_clock_->now() : manual_.now();
+    return ticking_ ? tick_clock_->now() : manual_->now();
   }
 
   void advance(Duration by) {
@@ -215,10 +216,10 @@ class Harness {
       note("advance %" PRId64 " ms (tick %" PRIu32 ")", ms, ticks_now);
       return;
     }
-    const std::int64_t at = manual_.now().time_since_epoch().count();
+    const std::int64_t at = manual_->now().time_since_epoch().count();
     const std::int64_t room = TimePoint::max().time_since_epoch().count() - at;
     const std::int64_t step = std::min(room, by.count());
-    manual_.advance(Duration(step));
+    manual_->advance(Duration(step));
     note("advance %" PRId64 " ns", step);
   }
 
@@ -281,20 +282,38 @@ class Harness {
     }
   }
 
-  void restart() {
-    note("snapshot, create_restored");
+  // Snapshot, then a guard restored from it: on the same clock, or (ManualClock only) on a new
+  // clock that starts at `start_ms`, both instants whole milliseconds.
+  void restart(bool new_clock, std::int64_t start_ms) {
+    if (ticking_ || model_.any_saturated(now())) new_clock = false;
+    if (new_clock) {
+      const std::int64_t at = manual_->now().time_since_epoch().count();
+      const std::int64_t to_ms = at % ms_ns == 0 ? 0 : ms_ns - at % ms_ns;
+      if (to_ms > 0) advance(Duration(to_ms));
+      if (manual_->now().time_since_epoch().count() % ms_ns != 0) new_clock = false;  // at max
+    }
+    const TimePoint before = now();
+    if (new_clock) {
+      note("snapshot, create_restored on a clock starting at %" PRId64 " ms", start_ms);
+    } else {
+      note("snapshot, create_restored");
+    }
     SnapshotKey key;
     key.bytes.fill(0x42);
     std::vector<unsigned char> buffer(guard_->snapshot_bound());
     const Result<std::size_t> written = guard_->snapshot(buffer.data(), buffer.size(), key);
     IKEGUARD_FUZZ_CHECK(written.ok());
+    std::unique_ptr<ManualClock> next;
+    if (new_clock) next = std::make_unique<ManualClock>(TimePoint(std::chrono::milliseconds(start_ms)));
+    Clock& restored_clock = next ? static_cast<Clock&>(*next) : clock();
     RestoreReport report;
-    auto restored = NegotiationGuard::create_restored(policy_, clock(), transcript_, buffer.data(),
-                                                      written.value(), key, &report);
+    auto restored = NegotiationGuard::create_restored(policy_, restored_clock, transcript_,
+                                                      buffer.data(), written.value(), key, &report);
     IKEGUARD_FUZZ_CHECK(restored.ok());
     IKEGUARD_FUZZ_CHECK(report.dropped == 0);
-    guard_ = std::move(restored).value();
-    model_.restart(now());
+    guard_ = std::move(restored).value();  // the old guard ends before its clock
+    if (next) manual_ = std::move(next);
+    model_.restart(before, now());
   }
 
   // After every operation: the notices sent and every counter.
@@ -334,7 +353,7 @@ class Harness {
   }
 
  private:
-  Clock& clock() { return ticking_ ? static_cast<Clock&>(*tick_clock_) : manual_; }
+  Clock& clock() { return ticking_ ? static_cast<Clock&>(*tick_clock_) : *manual_; }
 
   std::unique_ptr<NegotiationGuard> make_guard() {
     auto made = NegotiationGuard::create(policy_, clock(), transcript_);
@@ -351,7 +370,7 @@ class Harness {
 
   Policy policy_;
   bool ticking_;
-  ManualClock manual_;
+  std::unique_ptr<ManualClock> manual_;
   std::unique_ptr<TickClock> tick_clock_;
   Transcript transcript_;
   std::unique_ptr<NegotiationGuard> guard_;
@@ -461,7 +480,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.decide_burst(peer, inbound_side, fps);
         break;
       }
-      case 9: h.restart(); break;
+      case 9: {
+        const bool new_clock = in.ConsumeBool();
+        h.restart(new_clock, in.ConsumeIntegralInRange<std::int64_t>(0, std::int64_t{1} << 42));
+        break;
+      }
       default: h.advance(draw_advance(in, policy)); break;
     }
     h.check_counters();

@@ -153,20 +153,54 @@ class ReferenceGuard {
     }
   }
 
-  /// A snapshot taken and a guard restored from it at `now` (docs/snapshots.md): the counters
-  /// restart at zero; windows keep what they had left, never more than max_window plus jitter.
-  void restart(TimePoint now) {
+  /// A snapshot taken at `now` and a guard restored from it at `restored_at` on a clock that may
+  /// start anywhere (docs/snapshots.md): the counters restart at zero; windows resume with what
+  /// they had left, never more than max_window plus jitter; the time in between is not
+  /// subtracted. Both instants are whole milliseconds, unless they are the same instant.
+  void restart(TimePoint now, TimePoint restored_at) {
     stats_ = Stats{};
+    const Duration shift = restored_at - now;
     const std::int64_t cap_ms = window_cap_ms();
     for (auto& entry : peers_) {
       for (Window* w : {&entry.second.sender, &entry.second.receiver}) {
-        if (!open(w->until, w->open, now)) continue;
-        if (w->until == TimePoint::max()) continue;  // saturated: holds for ever
+        if (!open(w->until, w->open, now)) {
+          w->open = false;
+          continue;
+        }
         const std::int64_t left_ms = ceil_ms((w->until - now).count());
-        // Never longer than the cap: the end is rounded down to the millisecond here.
-        if (left_ms > cap_ms) w->until = floor_to_ms(now + Duration(cap_ms * 1000000));
+        // Never longer than the cap, a saturated window included: the end is rounded down to
+        // the millisecond here.
+        if (left_ms > cap_ms) {
+          w->until = floor_to_ms(restored_at + Duration(cap_ms * 1000000));
+        } else if (w->until != TimePoint::max()) {  // saturated (same clock only): for ever
+          w->until += shift;
+        }
+      }
+      // A failure already forgiven is as good as forgive_after ago (and shifts no further).
+      State& state = entry.second;
+      if (!state.failed) {
+        // nothing to shift
+      } else if (forgiveness_due(state, now)) {
+        state.last_failure =
+            restored_at - Duration(ceil_ms(policy_.forgive_after.count()) * 1000000);
+      } else {
+        state.last_failure += shift;
       }
     }
+  }
+
+  /// A window saturated at the clock's last instant, shorter than the cap, is open: a restart
+  /// must keep the clock.
+  bool any_saturated(TimePoint now) const noexcept {
+    for (const auto& entry : peers_) {
+      for (const Window* w : {&entry.second.sender, &entry.second.receiver}) {
+        if (open(*w, now) && w->until == TimePoint::max() &&
+            ceil_ms((w->until - now).count()) <= window_cap_ms()) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   // --- what the model says about the guard ---------------------------------------------------
