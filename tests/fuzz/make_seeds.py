@@ -146,8 +146,8 @@ def write_cluster_seeds(out):
 
 # fuzz_model reads its input with libFuzzer's FuzzedDataProvider (choices from the end, bytes
 # from the front); any bytes make a policy and operations. This one found the normalisation
-# cutting a retry hold longer than max_window (test_model_findings.cpp); the rest are patterns
-# that reach every operation.
+# cutting a retry hold longer than max_window (test_model_findings.cpp) with the harness as it
+# was then (its decoding has grown since); the rest are patterns that reach every operation.
 MODEL_FOUND_RETRY_CUT = bytes.fromhex(
     "6041ffff1900ff6b010061400004d591817e0200306000006b6b3f3f3f3f6b010061400004d5916b6b3f3f"
     "3f3f3f3f3f3f6b6b12ffff2bfcff60ff60ff3f3f3f3f3f3f3f3f3f3f3f3f6b6b6b12ffff2bfcff602d0072"
