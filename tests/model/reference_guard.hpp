@@ -286,10 +286,10 @@ class ReferenceGuard {
   long double sender_cap() const noexcept {
     return static_cast<long double>(policy_.max_window.count());
   }
-  // max_window plus jitter, in whole milliseconds rounded up: no window is longer.
+  // max_window plus jitter, in whole milliseconds rounded up: no window is longer. In double,
+  // as the jitter factor is one: 1 + jitter of 1e-17 is 1.
   std::int64_t window_cap_ms() const noexcept {
-    const long double longest =
-        static_cast<long double>(policy_.max_window.count()) * (1.0L + policy_.jitter);
+    const double longest = static_cast<double>(policy_.max_window.count()) * (1.0 + policy_.jitter);
     return ceil_ms(static_cast<std::int64_t>(std::ceil(longest)));
   }
 
