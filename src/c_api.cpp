@@ -12,6 +12,7 @@
 #include <ikeguard/wire/ikev2.hpp>
 #include <ikeguard/wire/proposal.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -205,6 +206,49 @@ int proposal(ProposalCall call, ikeguard_handle* guard, const struct sockaddr* p
     return IKEGUARD_OK;
   });
 }
+}  // namespace
+
+namespace {
+
+// A C burst, a chunk at a time into the C++ burst: its peers converted on the stack (nothing
+// allocated), those that are no address left out and answered proceed.
+template <bool Inbound>
+int proposals(ikeguard_handle* guard, const struct sockaddr_storage* peers, std::size_t count,
+              const std::uint32_t* scopes, const std::uint64_t* fingerprints,
+              ikeguard_decision* decisions) {
+  if (count == 0) return IKEGUARD_OK;
+  if (decisions == nullptr) return code(Errc::invalid_argument);
+  for (std::size_t i = 0; i < count; ++i) fail_open(&decisions[i]);
+  if (guard == nullptr || peers == nullptr) return code(Errc::invalid_argument);
+  constexpr std::size_t chunk = 64;
+  std::array<ikeguard::PeerKey, chunk> keys;
+  std::array<ikeguard::Fingerprint, chunk> offered;
+  std::array<ikeguard::Decision, chunk> answers;
+  std::array<std::size_t, chunk> index;
+  int status = IKEGUARD_OK;
+  for (std::size_t base = 0; base < count; base += chunk) {
+    const std::size_t end = std::min(count, base + chunk);
+    std::size_t n = 0;
+    for (std::size_t i = base; i < end; ++i) {
+      const auto* address = reinterpret_cast<const sockaddr*>(&peers[i]);
+      if (to_peer(address, sizeof peers[i], scopes != nullptr ? scopes[i] : 0, keys[n]) != IKEGUARD_OK) {
+        status = code(Errc::unsupported_address_family);
+        continue;
+      }
+      offered[n] = ikeguard::Fingerprint::from_value(fingerprints != nullptr ? fingerprints[i] : 0);
+      index[n++] = i;
+    }
+    ikeguard::NegotiationGuard& g = *guard->guard;
+    const ikeguard::Span<const ikeguard::PeerKey> some(keys.data(), n);
+    const ikeguard::Span<const ikeguard::Fingerprint> configurations(offered.data(), n);
+    const ikeguard::Span<ikeguard::Decision> out(answers.data(), n);
+    if (Inbound) g.on_inbound_proposals(some, configurations, out);
+    else g.on_outbound_proposals(some, configurations, out);
+    for (std::size_t k = 0; k < n; ++k) to_c(answers[k], decisions[index[k]]);
+  }
+  return status;
+}
+
 }  // namespace
 
 extern "C" {
@@ -457,6 +501,20 @@ IKEGUARD_API int ikeguard_on_inbound_proposal(ikeguard_handle* guard, const stru
                                               ikeguard_decision* decision) {
   return proposal(&ikeguard::NegotiationGuard::on_inbound_proposal, guard, peer, peer_len, scope,
                   fingerprint, decision);
+}
+
+IKEGUARD_API int ikeguard_on_inbound_proposals(ikeguard_handle* guard,
+                                               const struct sockaddr_storage* peers, size_t count,
+                                               const uint32_t* scopes, const uint64_t* fingerprints,
+                                               ikeguard_decision* decisions) {
+  return proposals<true>(guard, peers, count, scopes, fingerprints, decisions);
+}
+
+IKEGUARD_API int ikeguard_on_outbound_proposals(ikeguard_handle* guard,
+                                                const struct sockaddr_storage* peers, size_t count,
+                                                const uint32_t* scopes, const uint64_t* fingerprints,
+                                                ikeguard_decision* decisions) {
+  return proposals<false>(guard, peers, count, scopes, fingerprints, decisions);
 }
 
 IKEGUARD_API int ikeguard_on_local_rejection(ikeguard_handle* guard, const struct sockaddr* peer,

@@ -105,14 +105,29 @@ TEST_CASE("SipHash-2-4 here equals libsodium's crypto_shorthash on random keys a
   }
 }
 
-TEST_CASE("a peer's table hash is SipHash-1-3 of its 24 bytes under the guard's peer key") {
+TEST_CASE("a peer's table hash is SipHash-1-3 of its canonical bytes under the guard's peer key") {
   detail::GuardKeys keys{};
   for (unsigned i = 0; i < 16; ++i) keys.peer[i] = static_cast<unsigned char>(i);
-  const PeerKey peer = *PeerKey::parse("[2001:db8::7]:4500#3");
-  unsigned char bytes[sizeof(PeerKey)];
-  std::memcpy(bytes, &peer, sizeof bytes);
-  CHECK(detail::peer_hash(keys, peer) == siphash<1, 3>(vector_key(), bytes, sizeof bytes));
-  // The message vector of 24 bytes is a PeerKey's size: the fixed-size path the table takes
-  // is the vectors' function too.
-  CHECK(siphash<1, 3>(vector_key(), message, sizeof(PeerKey)) == siphash_1_3_vectors[24]);
+  // IPv6: the key's 24 bytes, address, scope, port (host order), family, a zero.
+  const PeerKey v6 = *PeerKey::parse("[2001:db8::7]:4500#3");
+  unsigned char bytes[24] = {};
+  std::memcpy(bytes, v6.address().data(), 16);
+  const std::uint32_t scope = v6.scope();
+  const std::uint16_t port = v6.port();
+  std::memcpy(bytes + 16, &scope, 4);
+  std::memcpy(bytes + 20, &port, 2);
+  bytes[22] = 6;
+  CHECK(detail::peer_hash(keys, v6) == siphash<1, 3>(vector_key(), bytes, 24));
+  // IPv4: 12 bytes, the address's 4, then the same last 8.
+  const PeerKey v4 = *PeerKey::parse("192.0.2.1:4500#9");
+  unsigned char compact[12] = {192, 0, 2, 1};
+  const std::uint32_t scope4 = v4.scope();
+  const std::uint16_t port4 = v4.port();
+  std::memcpy(compact + 4, &scope4, 4);
+  std::memcpy(compact + 8, &port4, 2);
+  compact[10] = 4;
+  CHECK(detail::peer_hash(keys, v4) == siphash<1, 3>(vector_key(), compact, 12));
+  // The lengths the table takes are the vectors' function too.
+  CHECK(siphash<1, 3>(vector_key(), message, 12) == siphash_1_3_vectors[12]);
+  CHECK(siphash<1, 3>(vector_key(), message, 24) == siphash_1_3_vectors[24]);
 }

@@ -264,7 +264,6 @@ IKEGUARD_ALWAYS_INLINE Decision NegotiationGuard::proposal(const PeerKey& peer,
                                                            const Fingerprint& fingerprint) noexcept {
   const std::uint64_t hash = detail::peer_hash(keys_, peer);
   Shard& shard = table_.shard_for(hash);
-  shard.prefetch(hash);
   Decision decision;  // the return value itself: every path below fills it
   Peek seen = peek(shard, hash);
   if (answer_untracked<Inbound>(seen, fingerprint, decision)) {

@@ -34,6 +34,7 @@ extern "C" {
 #endif
 
 struct sockaddr;  // <sys/socket.h>: the daemon passes what recvfrom() gave it
+struct sockaddr_storage;  // <sys/socket.h>: what recvmmsg() fills, for the burst calls
 
 // --- Version ------------------------------------------------------------------------------
 
@@ -342,6 +343,28 @@ IKEGUARD_API int ikeguard_on_inbound_error(ikeguard_handle* guard, const struct 
 IKEGUARD_API int ikeguard_on_inbound_proposal(ikeguard_handle* guard, const struct sockaddr* peer,
                                               size_t peer_len, uint32_t scope, uint64_t fingerprint,
                                               ikeguard_decision* decision);
+
+/// The receiver's gate for a burst of received first messages, as recvmmsg() fills them:
+/// `decisions[i]` is what ikeguard_on_inbound_proposal() answers for `peers[i]` (a
+/// sockaddr_in or sockaddr_in6 in its sockaddr_storage, as recvmmsg's msg_name), `scopes[i]`
+/// and `fingerprints[i]`, called for each in order at one instant. `scopes` and `fingerprints`
+/// may be NULL (all 0). Every peer is hashed and its slot prefetched before the first
+/// decision, so the table's memory is fetched in parallel; the clock is read once per 64
+/// peers. A peer that is not an address with a port gets proceed (what the daemon would do
+/// without the guard), the others are decided, and the call returns
+/// ikeguard_error_unsupported_address_family; NULL guard, peers or decisions with count > 0:
+/// ikeguard_error_invalid_argument, deciding nothing. Allocates nothing.
+IKEGUARD_API int ikeguard_on_inbound_proposals(ikeguard_handle* guard,
+                                               const struct sockaddr_storage* peers, size_t count,
+                                               const uint32_t* scopes, const uint64_t* fingerprints,
+                                               ikeguard_decision* decisions);
+
+/// Step A for a burst of proposals about to be sent: ikeguard_on_outbound_proposal() for each
+/// element in order at one instant, as ikeguard_on_inbound_proposals().
+IKEGUARD_API int ikeguard_on_outbound_proposals(ikeguard_handle* guard,
+                                                const struct sockaddr_storage* peers, size_t count,
+                                                const uint32_t* scopes, const uint64_t* fingerprints,
+                                                ikeguard_decision* decisions);
 
 /// Step B: the daemon rejects a received negotiation with `notice`. The guard sends it through
 /// the transport (at most once per receiver window for a configuration error) and opens the

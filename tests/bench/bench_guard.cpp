@@ -5,14 +5,19 @@
 #include "baseline.hpp"
 
 #include <ikeguard/json_sink.hpp>
+#include <ikeguard/detail/counters.hpp>
+#include <ikeguard/detail/siphash.hpp>
 
 #include <benchmark/benchmark.h>
+#include <sodium.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -113,6 +118,70 @@ void decide(benchmark::State& state, Guard& guard, Call call, bool hit, std::uin
     benchmark::DoNotOptimize(d);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+// Bursts of `burst_size` proposals, as a receive path that takes datagrams in batches asks: the
+// figure is per decision (items), the same random peers as decide().
+constexpr std::size_t burst_size = 32;
+
+void decide_bursts(benchmark::State& state, NegotiationGuard& guard, Call call, bool hit,
+                   std::uint32_t tracked) {
+  Random random{0x9E3779B97F4A7C15ull};
+  std::array<PeerKey, burst_size> peers;
+  std::array<Decision, burst_size> decisions;
+  for (auto _ : state) {
+    for (PeerKey& peer : peers) {
+      const std::uint32_t i = random.below(tracked);
+      peer = hit ? tracked_peer(i) : absent_peer(i);
+    }
+    const Errc status = call == Call::inbound ? guard.on_inbound_proposals(peers, {}, decisions)
+                                              : guard.on_outbound_proposals(peers, {}, decisions);
+    benchmark::DoNotOptimize(status);
+    benchmark::DoNotOptimize(decisions.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(burst_size));
+}
+
+// ---- What every call pays before it looks at the table: each part alone ----------------------
+
+// The peer's keyed hash as the guard computed it before (libsodium's SipHash-2-4, a call) and as
+// it does now (SipHash-1-3, inline on the key's three words).
+void hash_cost(benchmark::State& state, bool inline_siphash13) {
+  unsigned char key[16];
+  randombytes_buf(key, sizeof key);
+  const detail::SipKey sip = detail::sip_key(key);
+  Random random{42};
+  for (auto _ : state) {
+    const PeerKey peer = tracked_peer(random.below(1u << 20));
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&peer);
+    std::uint64_t hash;
+    if (inline_siphash13) {
+      hash = detail::siphash<1, 3>(sip, bytes, sizeof peer);
+    } else {
+      unsigned char digest[crypto_shorthash_BYTES];
+      crypto_shorthash(digest, bytes, sizeof peer, key);
+      std::memcpy(&hash, digest, sizeof hash);
+    }
+    benchmark::DoNotOptimize(hash);
+  }
+}
+
+// The CPU a lock-free answer counts on: glibc's sched_getcpu() (a call, which reads the kernel's
+// rseq area) and the guard's own read of that area.
+void cpu_cost(benchmark::State& state, bool rseq_read) {
+  for (auto _ : state) {
+    const std::uint32_t cpu = rseq_read ? detail::current_cpu() : static_cast<std::uint32_t>(sched_getcpu());
+    benchmark::DoNotOptimize(cpu);
+  }
+}
+
+// Clock::now() through the virtual call the guard makes.
+void clock_cost(benchmark::State& state, const Clock& clock) {
+  for (auto _ : state) {
+    const TimePoint t = clock.now();
+    benchmark::DoNotOptimize(t);
+  }
 }
 
 // One dependent random load after another over `bytes`: Sattolo's shuffle makes one cycle.
@@ -583,6 +652,24 @@ int main(int argc, char** argv) {
       }
     }
   }
+  for (const std::uint32_t n : {sizes.front(), sizes.back()}) {
+    for (const bool hit : {true, false}) {
+      for (const Call call : {Call::inbound, Call::outbound}) {
+        const char* what = call == Call::inbound ? "inbound" : "outbound";
+        benchmark::RegisterBenchmark(name("burst", what, hit, n).c_str(), [=](benchmark::State& s) {
+          decide_bursts(s, *population(n).guard, call, hit, n);
+        });
+      }
+    }
+  }
+  static const ManualClock manual_clock;
+  static const SteadyClock steady_clock;
+  benchmark::RegisterBenchmark("cost/hash/libsodium_siphash24", hash_cost, false);
+  benchmark::RegisterBenchmark("cost/hash/inline_siphash13", hash_cost, true);
+  benchmark::RegisterBenchmark("cost/cpu/sched_getcpu", cpu_cost, false);
+  benchmark::RegisterBenchmark("cost/cpu/rseq_area", cpu_cost, true);
+  benchmark::RegisterBenchmark("cost/clock/manual", [](benchmark::State& s) { clock_cost(s, manual_clock); });
+  benchmark::RegisterBenchmark("cost/clock/steady", [](benchmark::State& s) { clock_cost(s, steady_clock); });
   for (const char* who : {"guard", "baseline"}) {
     const std::string base = std::string("threads/") + who;
     const bool is_guard = std::strcmp(who, "guard") == 0;
@@ -634,6 +721,48 @@ int main(int argc, char** argv) {
       }
     }
   }
+
+  // Single calls in cache, and bursts: the targets of this release.
+  bool in_cache_ahead = true;
+  for (const bool hit : {true, false}) {
+    for (const char* what : {"inbound", "outbound"}) {
+      const double g = fig[name("guard", what, hit, sizes.front())].ns;
+      const double b = fig[name("baseline", what, hit, sizes.front())].ns;
+      in_cache_ahead = in_cache_ahead && b / g >= 1.2;
+    }
+  }
+  std::printf("\nbursts of %zu (on_inbound_proposals, on_outbound_proposals), ns per decision\n", burst_size);
+  std::printf("%-6s %-14s %9s %9s %9s %12s %12s\n", "peers", "call", "burst", "single", "baseline",
+              "x baseline", "x reference");
+  bool bursts_near_memory = true, bursts_ahead_large = true, bursts_ahead_small = true;
+  for (const std::uint32_t n : {sizes.front(), sizes.back()}) {
+    for (const bool hit : {true, false}) {
+      for (const char* what : {"inbound", "outbound"}) {
+        const double burst = fig[name("burst", what, hit, n)].ns / static_cast<double>(burst_size);
+        const double single = fig[name("guard", what, hit, n)].ns;
+        const double b = fig[name("baseline", what, hit, n)].ns;
+        std::printf("%-6s %-14s %9.1f %9.1f %9.1f %12.2f %12.2f\n", peers_label(n).c_str(),
+                    (std::string(what) + (hit ? " hit" : " miss")).c_str(), burst, single, b,
+                    b / burst, burst / reference);
+        if (n == largest) {
+          bursts_near_memory = bursts_near_memory && burst / reference <= 0.3;
+          bursts_ahead_large = bursts_ahead_large && b / burst >= 10.0;
+        } else {
+          bursts_ahead_small = bursts_ahead_small && b / burst >= 1.5;
+        }
+      }
+    }
+  }
+
+  std::printf("\nwhat a call pays before the table, ns each (one thread)\n");
+  const auto cost = [&fig](const char* label, const char* before, const char* after) {
+    const double b = fig[before].ns, a = fig[after].ns;
+    std::printf("%-34s %8.1f -> %6.1f  (%.2fx)\n", label, b, a, b / a);
+  };
+  cost("keyed hash: libsodium 2-4 -> 1-3", "cost/hash/libsodium_siphash24", "cost/hash/inline_siphash13");
+  cost("CPU for counting: sched_getcpu -> rseq", "cost/cpu/sched_getcpu", "cost/cpu/rseq_area");
+  std::printf("%-34s %8.1f (ManualClock)  %.1f (SteadyClock)\n", "Clock::now(), virtual",
+              fig["cost/clock/manual"].ns, fig["cost/clock/steady"].ns);
 
   std::printf("\nmemory per tracked peer, bytes (the table 7/8 full)\n");
   std::printf("%-6s %14s %14s %12s %15s %16s\n", "peers", "guard (table)", "no addresses",
@@ -717,6 +846,13 @@ int main(int argc, char** argv) {
   const Figure t10 = fig["threads/guard/real_time/threads:1"];
   std::printf("\ntargets (%s):\n", smoke ? "not judged in a smoke run" : "this machine");
   if (!smoke) {
+    std::printf("  at 1K peers, single calls >= 1.2x faster than the baseline: %s\n", verdict(in_cache_ahead));
+    std::printf("  at 1M peers, bursts of %zu: at most 0.3x one random access per decision: %s\n",
+                burst_size, verdict(bursts_near_memory));
+    std::printf("  at 1M peers, bursts of %zu: >= 10x faster than the baseline's calls: %s\n",
+                burst_size, verdict(bursts_ahead_large));
+    std::printf("  at 1K peers, bursts of %zu: >= 1.5x faster than the baseline's calls: %s\n",
+                burst_size, verdict(bursts_ahead_small));
     std::printf("  at 1M peers, >= 3x faster than the baseline: %s\n", verdict(fast_enough));
     std::printf("  at 1M peers, within 1.5x of one random access: %s\n", verdict(near_hardware));
     std::printf("  at most 48 bytes per tracked peer (keep_addresses off): %s (%.1f)\n",

@@ -611,6 +611,54 @@ static void test_reentrant_transport(void) {
   ikeguard_destroy(reentrant.guard);
 }
 
+/// Bursts: the answers of the single calls, in order; a peer that is no address answered proceed
+/// while the others are decided; NULL arrays refused.
+static void test_bursts(void) {
+  fixture f;
+  ikeguard_policy policy = exact_policy();
+  const struct sockaddr_in rejected = ipv4_peer("198.51.100.7", 500);
+  const ikeguard_notice npc = error_notice(NO_PROPOSAL_CHOSEN);
+  struct sockaddr_storage peers[3];
+  uint32_t scopes[3] = {0, 0, 5};
+  ikeguard_decision d[3];
+  ikeguard_stats s;
+  uint64_t config;
+
+  fixture_init(&f, &policy);
+  ikeguard_stats_init(&s);
+  config = ikeguard_fingerprint(f.guard, "aes128-sha1-modp1024", 20);
+  ikeguard_on_local_rejection(f.guard, SA(rejected), sizeof rejected, 0, &npc, config, &d[0]);
+  memset(peers, 0, sizeof peers);
+  memcpy(&peers[0], &rejected, sizeof rejected);
+  memcpy(&peers[2], &rejected, sizeof rejected);  // with scope 5: another peer
+  peers[1].ss_family = AF_UNIX;                    // no address: answered proceed, not decided
+  f.clock.now = T0 + 10 * SECOND_NS;
+  CHECK_EQ(ikeguard_on_inbound_proposals(f.guard, peers, 3, scopes, NULL, d),
+           ikeguard_error_unsupported_address_family);
+  CHECK_DECISION(d[0], ikeguard_verdict_hold, T0 + 30 * SECOND_NS, 1);
+  CHECK_DECISION(d[1], ikeguard_verdict_proceed, 0, 0);
+  CHECK_DECISION(d[2], ikeguard_verdict_proceed, 0, 0);
+  CHECK_EQ(ikeguard_get_stats(f.guard, &s), IKEGUARD_OK);
+  CHECK_EQ(s.dropped_inbound, 1);
+  CHECK_EQ(s.proceeded_inbound, 1);
+
+  // Outbound, with fingerprints: a known one is remembered, as by the single call.
+  peers[1] = peers[0];
+  CHECK_EQ(ikeguard_on_outbound_proposals(f.guard, peers, 2, NULL, (const uint64_t[]){config, 0}, d),
+           IKEGUARD_OK);
+  CHECK_DECISION(d[0], ikeguard_verdict_proceed, 0, 0);
+  CHECK_DECISION(d[1], ikeguard_verdict_proceed, 0, 0);
+  CHECK_EQ(ikeguard_get_stats(f.guard, &s), IKEGUARD_OK);
+  CHECK_EQ(s.proceeded_outbound, 2);
+
+  CHECK_EQ(ikeguard_on_inbound_proposals(NULL, peers, 3, NULL, NULL, d), ikeguard_error_invalid_argument);
+  CHECK_DECISION(d[0], ikeguard_verdict_proceed, 0, 0);
+  CHECK_EQ(ikeguard_on_inbound_proposals(f.guard, NULL, 3, NULL, NULL, d), ikeguard_error_invalid_argument);
+  CHECK_EQ(ikeguard_on_inbound_proposals(f.guard, peers, 3, NULL, NULL, NULL), ikeguard_error_invalid_argument);
+  CHECK_EQ(ikeguard_on_outbound_proposals(f.guard, NULL, 0, NULL, NULL, NULL), IKEGUARD_OK);
+  ikeguard_destroy(f.guard);
+}
+
 int main(void) {
   test_sender();
   test_receiver();
@@ -621,5 +669,6 @@ int main(void) {
   test_fingerprint_message();
   test_overrides_and_transports();
   test_reentrant_transport();
+  test_bursts();
   return check_report("c_api.calls");
 }

@@ -5,24 +5,11 @@
 #include <ikeguard/detail/counters.hpp>
 #include <ikeguard/export.hpp>
 
-#if defined(__linux__)
-#include <sched.h>
-#endif
-
 #include <algorithm>
 #include <new>
 #include <thread>
 
 namespace ikeguard::detail {
-
-IKEGUARD_INLINE std::uint32_t current_cpu() noexcept {
-#if defined(__linux__)
-  const int cpu = sched_getcpu();
-  return cpu < 0 ? 0u : static_cast<std::uint32_t>(cpu);
-#else
-  return 0;
-#endif
-}
 
 IKEGUARD_INLINE std::uint32_t Stripes::count_for_machine() noexcept {
   std::uint32_t stripes = 1;

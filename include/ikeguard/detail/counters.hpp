@@ -4,6 +4,18 @@
 #pragma once
 
 #include <ikeguard/counters.h>
+#include <ikeguard/export.hpp>
+
+#if defined(__linux__) && defined(__GLIBC__) && (defined(__x86_64__) || defined(__aarch64__)) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#include <sys/rseq.h>
+#define IKEGUARD_RSEQ_CPU 1
+#else
+#define IKEGUARD_RSEQ_CPU 0
+#endif
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include <atomic>
 #include <cstddef>
@@ -39,8 +51,34 @@ struct alignas(64) CounterSet {
   }
 };
 
-// The CPU this thread runs on (glibc reads the kernel's rseq area: no system call); 0 elsewhere.
-std::uint32_t current_cpu() noexcept;
+// The CPU this thread runs on, 0 where the system cannot say: glibc's sched_getcpu().
+inline std::uint32_t current_cpu_from_system() noexcept {
+#if defined(__linux__)
+  const int cpu = sched_getcpu();
+  return cpu < 0 ? 0u : static_cast<std::uint32_t>(cpu);
+#else
+  return 0;
+#endif
+}
+
+// The same, read where the kernel keeps it up to date for this thread (its rseq area, which glibc
+// 2.35 and later registers for every thread): two loads, where sched_getcpu() is a call into libc
+// that reads the same field. Every lock-free answer pays for it.
+IKEGUARD_ALWAYS_INLINE std::uint32_t current_cpu() noexcept {
+#if IKEGUARD_RSEQ_CPU
+  if (__rseq_size != 0) {
+    const char* thread;
+#if defined(__x86_64__)
+    __asm__("mov %%fs:0, %0" : "=r"(thread));  // the thread pointer: its TCB's first word
+#else
+    thread = static_cast<const char*>(__builtin_thread_pointer());
+#endif
+    const auto* area = reinterpret_cast<const struct rseq*>(thread + __rseq_offset);
+    return __atomic_load_n(&area->cpu_id, __ATOMIC_RELAXED);
+  }
+#endif
+  return current_cpu_from_system();
+}
 
 // One CounterSet per CPU (a power of two of them), so two threads answering at once write
 // different cache lines.

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace ikeguard::detail {
 
@@ -29,11 +30,26 @@ IKEGUARD_INLINE void random_bytes(void* out, std::size_t size) noexcept;
 IKEGUARD_INLINE void wipe(void* data, std::size_t size) noexcept;
 IKEGUARD_INLINE void generate(GuardKeys& keys) noexcept;
 
-// The peer's name in the table: SipHash-1-3 of its 24 bytes under the guard's key, never 0 (0
-// marks an empty slot). Inline: it is on every call's path.
+// The peer's name in the table: SipHash-1-3 under the guard's key of the peer's bytes, never 0
+// (0 marks an empty slot). The bytes are the PeerKey's 24 for IPv6, and for IPv4, whose address
+// bytes after the fourth are always zero, 12: the 4 address bytes, then the key's last 8 (scope,
+// port, family, a zero), so the common case hashes two words instead of four. The lengths differ,
+// and SipHash hashes the length, so the two kinds of keys never share an input. Inline: it is on
+// every call's path.
 IKEGUARD_ALWAYS_INLINE std::uint64_t peer_hash(const GuardKeys& keys, const PeerKey& peer) noexcept {
-  const std::uint64_t value =
-      siphash<1, 3>(sip_key(keys.peer), reinterpret_cast<const unsigned char*>(&peer), sizeof peer);
+  static_assert(sizeof(PeerKey) == 24, "16 address bytes, then scope, port, family and a zero");
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&peer);
+  // The message's words read straight from the key, never through a buffer: a word assembled in
+  // memory from two stores would wait for both to land before it could be read back.
+  const std::uint64_t end = load_le64(bytes + 16);  // scope, port, family, a zero
+  std::uint64_t value;
+  if (peer.family() == PeerKey::Family::ipv4) {
+    const std::uint64_t first = std::uint64_t{load_le32(bytes)} | (end << 32);  // address, scope
+    value = siphash_words<1, 3>(sip_key(keys.peer), &first, 1, (end >> 32) | (std::uint64_t{12} << 56));
+  } else {
+    const std::uint64_t words[3] = {load_le64(bytes), load_le64(bytes + 8), end};
+    value = siphash_words<1, 3>(sip_key(keys.peer), words, 3, std::uint64_t{24} << 56);
+  }
   return value == 0 ? 1 : value;
 }
 // 64 bits of the keyed BLAKE2b digest of `data`, never 0 (0 means unknown).

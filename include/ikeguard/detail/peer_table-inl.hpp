@@ -188,7 +188,7 @@ void PeerTable<V, R, L, C>::Shard::prefetch(std::uint64_t hash) const noexcept {
 // ThreadSanitizer is told not to instrument them, as it does not model seqlocks.
 template <class V, class R, class L, class C>
 template <class ShardOk>
-IKEGUARD_SEQLOCK_READER typename PeerTable<V, R, L, C>::Read PeerTable<V, R, L, C>::Shard::read(
+IKEGUARD_SEQLOCK_READER IKEGUARD_READER_INLINE typename PeerTable<V, R, L, C>::Read PeerTable<V, R, L, C>::Shard::read(
     std::uint64_t hash, V& copy, ShardOk&& shard_ok) const noexcept {
   const std::uint32_t before = version_.load(std::memory_order_acquire);
   if ((before & 1u) != 0 || !shard_ok(read_mostly_)) return Read::contended;

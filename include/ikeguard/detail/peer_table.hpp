@@ -4,6 +4,8 @@
 // nothing of IKE: the guard stores its per-peer state in it (guard.hpp). Internal.
 #pragma once
 
+#include <ikeguard/export.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -14,15 +16,20 @@
 // GCC refuses atomic_thread_fence under ThreadSanitizer, which does not model fences; the
 // seqlock's readers are not instrumented there anyway (see Shard::read), so such builds go
 // without the fences (x86's ordering keeps them right); every other build has them.
+// The reader is inlined into every lock-free answer, except under ThreadSanitizer, where a
+// function it does not instrument cannot be inlined into one it does.
 #if defined(__SANITIZE_THREAD__)
 #define IKEGUARD_FENCE(order) ((void)0)
+#define IKEGUARD_READER_INLINE inline
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define IKEGUARD_FENCE(order) ((void)0)
+#define IKEGUARD_READER_INLINE inline
 #endif
 #endif
 #ifndef IKEGUARD_FENCE
 #define IKEGUARD_FENCE(order) std::atomic_thread_fence(order)
+#define IKEGUARD_READER_INLINE IKEGUARD_ALWAYS_INLINE
 #endif
 // The seqlock's racy reads, which ThreadSanitizer would report though the version check
 // discards whatever a writer disturbed.
@@ -108,7 +115,7 @@ class PeerTable {
     /// Lock-free: `found` with a consistent copy of the value, `absent`, or `contended` (a
     /// writer was active, or `shard_ok(read_mostly())` said no): take the lock instead.
     template <class ShardOk>
-    Read read(std::uint64_t hash, Value& copy, ShardOk&& shard_ok) const noexcept;
+    IKEGUARD_READER_INLINE Read read(std::uint64_t hash, Value& copy, ShardOk&& shard_ok) const noexcept;
 
     // Under the lock (a Writer):
     Entry* find(std::uint64_t hash) noexcept;

@@ -9,8 +9,8 @@
 // attack SipHash was designed against); the rounds it drops are the margin against
 // cryptanalysis of SipHash as a MAC, which this use does not need: nothing is authenticated
 // with it and its outputs are never shown. Rust's standard HashMap and CPython's str hash use
-// the same variant for the same purpose. On a fixed 24-byte key the whole function unrolls into
-// seven rounds of adds, rotations and XORs on registers: no call, no loop, no table.
+// the same variant for the same purpose. On a peer's fixed-size words the whole function unrolls into
+// rounds of adds, rotations and XORs on registers: no call, no loop, no table.
 #pragma once
 
 #include <ikeguard/export.hpp>
@@ -39,6 +39,16 @@ inline std::uint64_t load_le64(const unsigned char* p) noexcept {
 #endif
 }
 
+inline std::uint32_t load_le32(const unsigned char* p) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+#else
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+#endif
+}
+
 inline SipKey sip_key(const unsigned char (&bytes)[16]) noexcept {
   return {load_le64(bytes), load_le64(bytes + 8)};
 }
@@ -63,18 +73,37 @@ struct State {
 };
 }  // namespace sip
 
-// SipHash-c-d of `size` bytes, as the specification defines it (its reference vectors are in
-// the tests). Always inlined, so a constant `size` folds the word loop and the tail away.
+// SipHash-c-d of a message given as words: `count` whole little-endian 8-byte words, then
+// `last`, the remaining bytes with the message length's low byte at the top (how the
+// specification ends every message). For callers that hold their message in registers.
 template <int CompressionRounds, int FinalizationRounds>
-IKEGUARD_ALWAYS_INLINE std::uint64_t siphash(const SipKey& key, const unsigned char* in, std::size_t size) noexcept {
+IKEGUARD_ALWAYS_INLINE std::uint64_t siphash_words(const SipKey& key, const std::uint64_t* words,
+                                                   std::size_t count, std::uint64_t last) noexcept {
+  sip::State s{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
+               key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
+  for (std::size_t i = 0; i < count; ++i) s.absorb<CompressionRounds>(words[i]);
+  s.absorb<CompressionRounds>(last);
+  s.v2 ^= 0xff;
+  for (int i = 0; i < FinalizationRounds; ++i) s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+// The last word of a message of `size` bytes whose final size % 8 bytes start at `tail`.
+inline std::uint64_t sip_last_word(const unsigned char* tail, std::size_t size) noexcept {
+  std::uint64_t last = static_cast<std::uint64_t>(size & 0xff) << 56;
+  for (std::size_t i = size % 8; i > 0; --i) last |= std::uint64_t{tail[i - 1]} << (8 * (i - 1));
+  return last;
+}
+
+// SipHash-c-d of `size` bytes, as the specification defines it (its reference vectors are in
+// the tests).
+template <int CompressionRounds, int FinalizationRounds>
+inline std::uint64_t siphash(const SipKey& key, const unsigned char* in, std::size_t size) noexcept {
   sip::State s{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
                key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
   const std::size_t words = size / 8;
   for (std::size_t i = 0; i < words; ++i) s.absorb<CompressionRounds>(load_le64(in + 8 * i));
-  // The last word: the remaining bytes, and the length's low byte at the top.
-  std::uint64_t last = static_cast<std::uint64_t>(size & 0xff) << 56;
-  for (std::size_t i = size % 8; i > 0; --i) last |= std::uint64_t{in[8 * words + i - 1]} << (8 * (i - 1));
-  s.absorb<CompressionRounds>(last);
+  s.absorb<CompressionRounds>(sip_last_word(in + 8 * words, size));
   s.v2 ^= 0xff;
   for (int i = 0; i < FinalizationRounds; ++i) s.round();
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
