@@ -287,10 +287,11 @@ class ReferenceGuard {
     return static_cast<long double>(policy_.max_window.count());
   }
   // max_window plus jitter, in whole milliseconds rounded up: no window is longer. In double,
-  // as the jitter factor is one: 1 + jitter of 1e-17 is 1.
+  // as the jitter factor is one: 1 + jitter of 1e-17 is 1. A jittered length is whole
+  // nanoseconds below it (the factor stays under 1 + jitter), so the fraction is dropped.
   std::int64_t window_cap_ms() const noexcept {
     const double longest = static_cast<double>(policy_.max_window.count()) * (1.0 + policy_.jitter);
-    return ceil_ms(static_cast<std::int64_t>(std::ceil(longest)));
+    return ceil_ms(static_cast<std::int64_t>(longest));
   }
 
   // The n-th consecutive failure's window: min(T * backoff^(n-1), cap), scaled by the jitter
