@@ -200,10 +200,14 @@ IKEGUARD_INLINE ErrorOutcome NegotiationGuard::honour_configuration_error(Shard&
   shard.locked().counters.bump(Count::errors_honoured);
   // The peer is confirmed to refuse this configuration: its later errors act at once, until a
   // success, forgiveness, or a different configuration is sent.
-  state.confirmations = static_cast<std::uint8_t>(policy_.unauthenticated_confirmations - 1);
+  const auto confirmed = static_cast<std::uint8_t>(policy_.unauthenticated_confirmations - 1);
   if (state.sender_open(now.at) && state.sender_hold() == SenderHold::configuration) {
+    // No new failure: a confirmation lapses with the last one, so once that was forgiven there
+    // is none to date it from (and a restored entry with nothing counted keeps no such time).
+    if (state.counted()) state.confirmations = confirmed;
     return {ErrorAction::hold, detail::end_of(state.sender_until, now), state.sender_strikes};
   }
+  state.confirmations = confirmed;
   state.sender_strikes = detail::add_strike(state.sender_strikes);
   state.last_failure = now.at;
   const detail::Stamp until = detail::stamp(detail::window_end(
@@ -474,8 +478,11 @@ IKEGUARD_INLINE void NegotiationGuard::keep_fresh(Shard& shard, const Now& now) 
   const Millis normalized = shard.read_mostly().normalized_at.load(std::memory_order_relaxed);
   if (now.ms - normalized >= detail::normalize_every || now.ms < normalized) {
     const Millis reference = locked.last_seen;
+    // No window is longer than this: a retry hold lasts retry_delay, which may exceed
+    // max_window plus jitter, and must not be cut here.
+    const Millis cap = std::max(window_cap_ms_, detail::ceil_ms(policy_.retry_delay.count()));
     shard.for_each([&](Table::Entry& entry) {
-      detail::rebase(entry.value, reference, now, window_cap_ms_, forgive_ms_);
+      detail::rebase(entry.value, reference, now, cap, forgive_ms_);
     });
     shard.read_mostly().normalized_at.store(now.ms, std::memory_order_relaxed);
   }

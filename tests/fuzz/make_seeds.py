@@ -8,7 +8,8 @@ OUT_DIR/fuzz_ikev2 and OUT_DIR/fuzz_ikev1 get every UDP payload (the IKE message
 marker of port 4500 stripped) of the matching major version; OUT_DIR/fuzz_proposals gets the
 body of each IKEv2 SA payload, found by walking the cleartext payload chain, and a few proposal
 strings; OUT_DIR/fuzz_restore gets snapshots of a few entries, sealed and unsealed (the format
-of include/ikeguard/snapshot.hpp; the first byte is the target's mode). One file per distinct
+of include/ikeguard/snapshot.hpp; the first byte is the target's mode); OUT_DIR/fuzz_model and
+OUT_DIR/fuzz_eviction get a few byte patterns (and fuzz_model the input of a finding). One file per distinct
 input, named by its SHA-1 as libFuzzer names its own.
 Run at fuzz time: the corpora are build output, never committed.
 """
@@ -143,6 +144,30 @@ def write_cluster_seeds(out):
     write(out, b"\0" + bodies[0] + bytes(32))
 
 
+# fuzz_model reads its input with libFuzzer's FuzzedDataProvider (choices from the end, bytes
+# from the front); any bytes make a policy and operations. This one found the normalisation
+# cutting a retry hold longer than max_window (test_model_findings.cpp) with the harness as it
+# was then (its decoding has grown since); the rest are patterns that reach every operation.
+MODEL_FOUND_RETRY_CUT = bytes.fromhex(
+    "6041ffff1900ff6b010061400004d591817e0200306000006b6b3f3f3f3f6b010061400004d5916b6b3f3f"
+    "3f3f3f3f3f3f6b6b12ffff2bfcff60ff60ff3f3f3f3f3f3f3f3f3f3f3f3f6b6b6b12ffff2bfcff602d0072"
+    "129aff2bfcff602d0072ffffff60ffff233f3fe6")
+
+
+def write_model_seeds(out):
+    write(out, MODEL_FOUND_RETRY_CUT)
+    write(out, bytes(range(256)))
+    write(out, bytes(range(255, -1, -1)))
+    for step in (3, 7, 13, 31):
+        write(out, bytes((i * step) % 256 for i in range(200)))
+
+
+def write_eviction_seeds(out):
+    for step in (5, 11, 29):
+        write(out, bytes((i * step + 1) % 256 for i in range(400)))
+    write(out, bytes([0]) * 64 + bytes([255]) * 64)
+
+
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
@@ -165,7 +190,10 @@ def main(argv):
         write(out / "fuzz_proposals", text)
     write_snapshot_seeds(out / "fuzz_restore")
     write_cluster_seeds(out / "fuzz_cluster")
-    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals", "fuzz_restore", "fuzz_cluster"):
+    write_model_seeds(out / "fuzz_model")
+    write_eviction_seeds(out / "fuzz_eviction")
+    for target in ("fuzz_ikev2", "fuzz_ikev1", "fuzz_proposals", "fuzz_restore", "fuzz_cluster",
+                   "fuzz_model", "fuzz_eviction"):
         count = len(list((out / target).iterdir())) if (out / target).is_dir() else 0
         print(f"{target}: {count} seeds")
 

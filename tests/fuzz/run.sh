@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the fuzz targets (the wire codec's, restore()'s and apply()'s) and runs each for SECONDS seconds
+# Builds the fuzz targets (the wire codec's, restore()'s, apply()'s, the guard against its
+# reference model, eviction's rules) and runs each for SECONDS seconds
 # from seeds made of the captures and of well-formed snapshot records. Prints each target's
 # executed-unit count; exits non-zero if any target crashed.
 #
@@ -21,7 +22,7 @@ case "$seconds" in
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
-targets=(fuzz_ikev2 fuzz_ikev1 fuzz_proposals fuzz_restore fuzz_cluster)
+targets=(fuzz_ikev2 fuzz_ikev1 fuzz_proposals fuzz_restore fuzz_cluster fuzz_model fuzz_eviction)
 
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   generator=()
