@@ -270,15 +270,27 @@ class Harness {
 
   // N proposals about one peer decided at one instant. The only place that decides a burst, so
   // it can move to NegotiationGuard's batch calls.
-  void decide_burst(std::size_t peer, bool inbound_side, const std::vector<std::uint64_t>& fps) {
-    note("burst of %zu %s proposals (peer %zu)", fps.size(), inbound_side ? "inbound" : "outbound",
-         peer);
-    for (std::uint64_t fp : fps) {
-      if (inbound_side) {
-        inbound(peer, fp);
-      } else {
-        outbound(peer, fp);
-      }
+  // A burst through the guard's burst calls, element by element through the model's single
+  // calls: the guard's answers must be the single calls' in order at one instant.
+  void decide_burst(bool inbound_side, const std::vector<std::pair<std::size_t, std::uint64_t>>& burst) {
+    note("burst of %zu %s proposals", burst.size(), inbound_side ? "inbound" : "outbound");
+    std::vector<PeerKey> keys;
+    std::vector<Fingerprint> offered;
+    for (const auto& [peer, fp] : burst) {
+      keys.push_back(peers()[peer]);
+      offered.push_back(Fingerprint::from_value(fp));
+      journal.back() += " (peer " + std::to_string(peer) + ", fp " + std::to_string(fp) + ")";
+    }
+    std::vector<Decision> answers(burst.size());
+    const Errc status = inbound_side ? guard_->on_inbound_proposals(keys, offered, answers)
+                                     : guard_->on_outbound_proposals(keys, offered, answers);
+    if (status != Errc::ok) diverged("a burst was refused", name(status), "ok");
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+      adopted_ = answers[i].until;
+      const Decision m = inbound_side
+                             ? model_.on_inbound_proposal(now(), keys[i], offered[i])
+                             : model_.on_outbound_proposal(now(), keys[i], offered[i]);
+      compare(answers[i], m, inbound_side ? "on_inbound_proposals" : "on_outbound_proposals");
     }
   }
 
@@ -475,9 +487,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 7: h.established(peer); break;
       case 8: {
         const bool inbound_side = in.ConsumeBool();
-        std::vector<std::uint64_t> fps(in.ConsumeIntegralInRange<std::size_t>(1, 8));
-        for (auto& f : fps) f = fp();
-        h.decide_burst(peer, inbound_side, fps);
+        std::vector<std::pair<std::size_t, std::uint64_t>> burst(
+            in.ConsumeIntegralInRange<std::size_t>(1, 40));
+        for (auto& [who, f] : burst) {
+          who = in.ConsumeIntegralInRange<std::size_t>(0, peers().size() - 1);
+          f = fp();
+        }
+        h.decide_burst(inbound_side, burst);
         break;
       }
       case 9: {
