@@ -295,7 +295,7 @@ Errc NegotiationGuard::proposals(Span<const PeerKey> peers, Span<const Fingerpri
     return Errc::invalid_argument;
   }
   constexpr std::size_t chunk = 64;
-  constexpr std::size_t prefetch_distance = 8;
+  constexpr std::size_t prefetch_distance = 6;
   std::uint64_t hashes[chunk];
   Shard* shards[chunk];
   const Fingerprint unknown{};

@@ -45,6 +45,19 @@ inline std::uint8_t tag_of(std::uint64_t hash) noexcept {
 IKEGUARD_SEQLOCK_READER inline std::uint64_t read_racy_word(const std::uint64_t* word) noexcept {
   return __atomic_load_n(word, __ATOMIC_RELAXED);
 }
+// Starts fetching the cache line at `p` into every level. GCC 12 was found to drop two
+// __builtin_prefetch in a row on x86-64 (the object code had no prefetch at all), so there it
+// is an instruction the compiler must keep.
+inline void fetch_line(const void* p) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __asm__ volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#elif defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
+
 constexpr std::uint64_t every_byte = 0x0101010101010101ull;
 
 // 0x80 in each byte of `x` that is zero, 0 in the others (exact: no borrow crosses bytes).
@@ -196,16 +209,11 @@ std::uint32_t PeerTable<V, R, L, C>::Shard::distance(std::uint32_t i) const noex
 
 template <class V, class R, class L, class C>
 void PeerTable<V, R, L, C>::Shard::prefetch(std::uint64_t hash) const noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-  // The home slot's line and the next: an entry sits a slot or two past its home on average,
-  // often over the line's edge (two entries to a line).
+  // The home slot's tag and entry: one line each. (The next line too, where an entry past its
+  // home often sits, measured slower: it doubles the misses in flight a core can track.)
   const std::uint32_t h = home(hash);
-  __builtin_prefetch(&tags_[h]);
-  __builtin_prefetch(&slots_[h]);
-  __builtin_prefetch(&slots_[h + 2 < size_ ? h + 2 : h]);
-#else
-  (void)hash;
-#endif
+  table::fetch_line(&tags_[h]);
+  table::fetch_line(&slots_[h]);
 }
 
 // A seqlock reader: the version before, the tags and the entry, the version after. The racy

@@ -58,6 +58,9 @@ constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) 
 
 struct State {
   std::uint64_t v0, v1, v2, v3;
+  explicit State(const SipKey& key) noexcept
+      : v0(key.k0 ^ 0x736f6d6570736575ull), v1(key.k1 ^ 0x646f72616e646f6dull),
+        v2(key.k0 ^ 0x6c7967656e657261ull), v3(key.k1 ^ 0x7465646279746573ull) {}
   void round() noexcept {
     v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
     v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
@@ -70,6 +73,14 @@ struct State {
     for (int i = 0; i < Rounds; ++i) round();
     v0 ^= m;
   }
+  // The last word (the remaining bytes, the length's low byte at the top), then the output.
+  template <int CompressionRounds, int FinalizationRounds>
+  std::uint64_t finish(std::uint64_t last) noexcept {
+    absorb<CompressionRounds>(last);
+    v2 ^= 0xff;
+    for (int i = 0; i < FinalizationRounds; ++i) round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
 };
 }  // namespace sip
 
@@ -79,13 +90,9 @@ struct State {
 template <int CompressionRounds, int FinalizationRounds>
 IKEGUARD_ALWAYS_INLINE std::uint64_t siphash_words(const SipKey& key, const std::uint64_t* words,
                                                    std::size_t count, std::uint64_t last) noexcept {
-  sip::State s{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
-               key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
+  sip::State s(key);
   for (std::size_t i = 0; i < count; ++i) s.absorb<CompressionRounds>(words[i]);
-  s.absorb<CompressionRounds>(last);
-  s.v2 ^= 0xff;
-  for (int i = 0; i < FinalizationRounds; ++i) s.round();
-  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+  return s.finish<CompressionRounds, FinalizationRounds>(last);
 }
 
 // The last word of a message of `size` bytes whose final size % 8 bytes start at `tail`.
@@ -99,14 +106,10 @@ inline std::uint64_t sip_last_word(const unsigned char* tail, std::size_t size) 
 // the tests).
 template <int CompressionRounds, int FinalizationRounds>
 inline std::uint64_t siphash(const SipKey& key, const unsigned char* in, std::size_t size) noexcept {
-  sip::State s{key.k0 ^ 0x736f6d6570736575ull, key.k1 ^ 0x646f72616e646f6dull,
-               key.k0 ^ 0x6c7967656e657261ull, key.k1 ^ 0x7465646279746573ull};
+  sip::State s(key);
   const std::size_t words = size / 8;
   for (std::size_t i = 0; i < words; ++i) s.absorb<CompressionRounds>(load_le64(in + 8 * i));
-  s.absorb<CompressionRounds>(sip_last_word(in + 8 * words, size));
-  s.v2 ^= 0xff;
-  for (int i = 0; i < FinalizationRounds; ++i) s.round();
-  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+  return s.finish<CompressionRounds, FinalizationRounds>(sip_last_word(in + 8 * words, size));
 }
 
 }  // namespace ikeguard::detail
